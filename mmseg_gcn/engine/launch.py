@@ -1,0 +1,45 @@
+"""The config handling shared by ``tools/train.py`` and ``tools/test.py``."""
+import os.path as osp
+from typing import Optional, Sequence
+
+from mmengine.config import Config
+
+from ..datasets import check_dataset_paths
+from .distributed import setup_cpu_distributed
+
+
+def load_run_config(config: str,
+                    launcher: str = 'none',
+                    work_dir: Optional[str] = None,
+                    cfg_options: Optional[dict] = None,
+                    dataloaders: Sequence[str] = ()) -> Config:
+    """Loads a config as mmseg's tools do, then prepares the run.
+
+    On top of mmseg's behaviour it checks that the data the run reads exists
+    and sets up multi-process runs on CPU-only machines.
+
+    Args:
+        config (str): config file path.
+        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        work_dir (str, optional): overrides the config's ``work_dir``;
+            defaults to ``./work_dirs/<config name>``.
+        cfg_options (dict, optional): ``--cfg-options`` overrides.
+        dataloaders (Sequence[str]): dataloader keys whose paths to check.
+
+    Returns:
+        Config: the config to build the Runner from.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(f'Config file {config!r} does not exist.')
+    cfg = Config.fromfile(config)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+    check_dataset_paths(cfg, *dataloaders)
+    setup_cpu_distributed(cfg, launcher)
+    return cfg

@@ -1,0 +1,89 @@
+"""Train a segmentor: mmseg's ``tools/train.py`` with this package loaded.
+
+On top of mmseg's script it registers ``mmseg_gcn``'s components, loads
+checkpoints safely on torch >= 2.6, checks that the dataset exists before
+building anything, and runs ``--launcher pytorch`` on CPU-only machines
+(gloo), e.g. ``bash tools/dist_train.sh CONFIG 2``.
+"""
+import argparse
+import logging
+import os
+
+from mmengine.config import DictAction
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+from mmseg.registry import RUNNERS
+
+from mmseg_gcn.engine import load_run_config
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a segmentor')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument('--work-dir', help='the dir to save logs and models')
+    parser.add_argument(
+        '--resume',
+        action='store_true',
+        default=False,
+        help='resume from the latest checkpoint in the work_dir automatically')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        default=False,
+        help='enable automatic-mixed-precision training')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def enable_amp(cfg) -> None:
+    """Switches the optimizer wrapper to automatic mixed precision."""
+    optim_wrapper = cfg.optim_wrapper.type
+    if optim_wrapper == 'AmpOptimWrapper':
+        print_log('AMP training is already enabled in your config.',
+                  logger='current', level=logging.WARNING)
+        return
+    if optim_wrapper != 'OptimWrapper':
+        raise ValueError('--amp needs optim_wrapper.type "OptimWrapper", but '
+                         f'the config has {optim_wrapper!r}.')
+    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def main() -> None:
+    args = parse_args()
+    cfg = load_run_config(
+        args.config,
+        launcher=args.launcher,
+        work_dir=args.work_dir,
+        cfg_options=args.cfg_options,
+        dataloaders=('train_dataloader', 'val_dataloader'))
+    if args.amp:
+        enable_amp(cfg)
+    cfg.resume = args.resume
+
+    runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg
+              else RUNNERS.build(cfg))
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
