@@ -1,0 +1,63 @@
+"""Bad data gets a clear error that names the file, early."""
+import cv2
+import numpy as np
+import pytest
+from conftest import REPO, TINY_CONFIG, VOC_SUBDIR, run_tool
+from mmengine.config import Config
+from mmseg.registry import DATASETS
+
+from mmseg_gcn.datasets import UnreadableFileError
+
+
+def _val_dataset(workspace, monkeypatch):
+    monkeypatch.chdir(workspace)
+    cfg = Config.fromfile(TINY_CONFIG)
+    return DATASETS.build(cfg.val_dataloader.dataset)
+
+
+def test_missing_data_root_is_named_before_training(tmp_path):
+    result = run_tool([str(REPO / 'tools' / 'train.py'), str(TINY_CONFIG),
+                       '--work-dir', str(tmp_path / 'work')], cwd=tmp_path)
+    assert result.returncode != 0
+    assert f"'{VOC_SUBDIR}'" in result.stderr
+    assert 'does not exist' in result.stderr
+    assert 'generate_demo_data.py' in result.stderr
+    assert not (tmp_path / 'work').exists() or not any(
+        (tmp_path / 'work').glob('*.pth'))
+
+
+def test_unreadable_image_is_named(workspace, monkeypatch):
+    dataset = _val_dataset(workspace, monkeypatch)
+    image_path = dataset.get_data_info(0)['img_path']
+    with open(image_path, 'wb') as f:
+        f.write(b'this is not a JPEG')
+    with pytest.raises(UnreadableFileError, match=image_path):
+        dataset[0]
+
+
+def test_unreadable_label_is_named(workspace, monkeypatch):
+    dataset = _val_dataset(workspace, monkeypatch)
+    label_path = dataset.get_data_info(1)['seg_map_path']
+    with open(label_path, 'wb') as f:
+        f.write(b'\x89PNG broken')
+    with pytest.raises(UnreadableFileError, match=label_path):
+        dataset[1]
+
+
+def test_label_out_of_class_range_is_named(workspace, monkeypatch):
+    dataset = _val_dataset(workspace, monkeypatch)
+    label_path = dataset.get_data_info(2)['seg_map_path']
+    label = np.zeros((20, 30), np.uint8)
+    label[5:10, 5:10] = 30  # VOC has 21 classes: 0..20, and 255
+    cv2.imwrite(label_path, label)
+    with pytest.raises(ValueError, match=r'label values \[30\]') as error:
+        dataset[2]
+    assert label_path in str(error.value)
+
+
+def test_colour_label_is_rejected(workspace, monkeypatch):
+    dataset = _val_dataset(workspace, monkeypatch)
+    label_path = dataset.get_data_info(3)['seg_map_path']
+    cv2.imwrite(label_path, np.zeros((20, 30, 3), np.uint8))
+    with pytest.raises(ValueError, match='one class index per pixel'):
+        dataset[3]
