@@ -1,0 +1,100 @@
+"""Writes the synthetic demo data sets in the real PASCAL VOC aug and Cityscapes layouts.
+
+Example, from the repository root::
+
+    python tools/dataset_converters/generate_demo_data.py            # both, in data/demo
+    python tools/dataset_converters/generate_demo_data.py --dataset voc --voc-train 200
+
+The VOC data lands in ``<out>/VOCdevkit/VOC2012`` and the Cityscapes data in
+``<out>/cityscapes``; the same arguments always give the same files. See
+:mod:`mmseg_gcn.datasets.synthetic` for what the images look like.
+"""
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+try:
+    from mmseg_gcn.datasets.synthetic import generate_cityscapes, generate_voc_aug
+except ImportError:
+    # Without the installed package (or its mmseg stack), load the generator module of
+    # this checkout by itself: it needs only numpy, OpenCV and Pillow.
+    import importlib.util
+    _path = Path(__file__).resolve().parents[2] / 'mmseg_gcn' / 'datasets' / 'synthetic.py'
+    _spec = importlib.util.spec_from_file_location('mmseg_gcn_synthetic', _path)
+    _module = importlib.util.module_from_spec(_spec)
+    sys.modules[_spec.name] = _module  # dataclasses look their module up here
+    _spec.loader.exec_module(_module)
+    generate_cityscapes, generate_voc_aug = (_module.generate_cityscapes,
+                                             _module.generate_voc_aug)
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    """Parses the command line.
+
+    Args:
+        argv: Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns:
+        The parsed arguments.
+    """
+    parser = argparse.ArgumentParser(
+        description='Generate small synthetic datasets in the on-disk layouts of '
+        'PASCAL VOC 2012 + SBD aug and Cityscapes.',
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument('--dataset', choices=('voc', 'cityscapes', 'all'), default='all',
+                        help='which dataset(s) to write')
+    parser.add_argument('--out', default='data/demo',
+                        help='output folder (holds VOCdevkit/ and cityscapes/)')
+    parser.add_argument('--seed', type=int, default=0, help='random seed (>= 0)')
+    voc = parser.add_argument_group('PASCAL VOC aug')
+    voc.add_argument('--voc-train', type=int, default=48, help='images in train.txt')
+    voc.add_argument('--voc-aug', type=int, default=16, help='aug-only images in aug.txt')
+    voc.add_argument('--voc-val', type=int, default=16, help='images in val.txt')
+    voc.add_argument('--voc-min-side', type=int, default=96, help='smallest image side')
+    voc.add_argument('--voc-max-side', type=int, default=128, help='largest image side')
+    cs = parser.add_argument_group('Cityscapes')
+    cs.add_argument('--cs-train', type=int, default=12, help='fine train images')
+    cs.add_argument('--cs-val', type=int, default=6, help='fine val images')
+    cs.add_argument('--cs-extra', type=int, default=12,
+                    help='coarse train_extra images')
+    cs.add_argument('--cs-width', type=int, default=256,
+                    help='image width (height is half of it)')
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Generates the requested datasets and prints where they are.
+
+    Args:
+        argv: Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns:
+        Exit status: 0 on success, 2 on bad arguments or a foreign output folder.
+    """
+    args = parse_args(argv)
+    jobs = []
+    if args.dataset in ('voc', 'all'):
+        jobs.append(('PASCAL VOC aug', lambda: generate_voc_aug(
+            args.out, num_train=args.voc_train, num_aug=args.voc_aug, num_val=args.voc_val,
+            min_side=args.voc_min_side, max_side=args.voc_max_side, seed=args.seed)))
+    if args.dataset in ('cityscapes', 'all'):
+        jobs.append(('Cityscapes', lambda: generate_cityscapes(
+            args.out, num_train=args.cs_train, num_val=args.cs_val,
+            num_extra=args.cs_extra, width=args.cs_width, seed=args.seed)))
+    for name, job in jobs:
+        start = time.perf_counter()
+        try:
+            summary = job()
+        except (ValueError, FileExistsError) as error:
+            print(f'error: {name}: {error}', file=sys.stderr)
+            return 2
+        splits = ', '.join(f'{split} {n}' for split, n in summary.splits.items())
+        print(f'{name}: wrote {summary.num_files} files to {summary.root} '
+              f'({splits} images) in {time.perf_counter() - start:.1f} s')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
