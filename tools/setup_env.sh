@@ -75,8 +75,12 @@ if [ ! -f "$wheel" ]; then
     mv "$build_dir"/mmcv-"$MMCV_VERSION"-*.whl "$wheel.partial"
     mv "$wheel.partial" "$wheel"
 fi
-log "installing $(basename "$wheel")"
-"${pip[@]}" install --no-deps --force-reinstall "$wheel"
+installed_marker="$VENV/.mmcv-wheel"
+if [ "$(cat "$installed_marker" 2>/dev/null)" != "$(basename "$wheel")" ]; then
+    log "installing $(basename "$wheel")"
+    "${pip[@]}" install --no-deps --force-reinstall "$wheel"
+    basename "$wheel" > "$installed_marker"
+fi
 
 log "installing mmseg_gcn (editable) with its runtime and test dependencies"
 "${pip[@]}" install -e '.[tests]'
