@@ -1,0 +1,17 @@
+"""Global Convolutional Network ("Large Kernel Matters", CVPR 2017) for
+MMSegmentation 1.x.
+
+Importing this package registers its models and transforms into mmseg's
+registries (the ``ResNetGCN`` backbone into mmpretrain's too, when installed)
+and makes mmengine load local checkpoints safely on torch >= 2.6 (see
+:mod:`mmseg_gcn.engine.checkpoint`). A config anywhere can do the same with::
+
+    custom_imports = dict(imports=['mmseg_gcn'], allow_failed_imports=False)
+"""
+from . import datasets, models  # noqa: F401  (registers the components)
+from .engine import install_safe_checkpoint_loading
+from .version import __version__
+
+install_safe_checkpoint_loading()
+
+__all__ = ['__version__']

@@ -1,0 +1,3 @@
+from .resnet_gcn import GCNBottleneck, ResNetGCN
+
+__all__ = ['ResNetGCN', 'GCNBottleneck']
