@@ -16,3 +16,16 @@ def test_dist_train_two_cpu_processes(tmp_path, demo_data):
     assert checkpoint['meta']['iter'] == 2
     # Only rank 0 writes checkpoints and logs.
     assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_2.pth']
+
+
+def test_dist_test_two_cpu_processes(tmp_path, demo_data, trained_work_dir):
+    result = run_tool([str(REPO / 'tools' / 'dist_test.sh'), str(TINY_CONFIG),
+                       str(trained_work_dir / 'iter_2.pth'), '2',
+                       '--work-dir', str(tmp_path / 'test')],
+                      cwd=demo_data, env={'PORT': str(free_port())})
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-5000:]
+    assert 'Distributed training: True' in log
+    # every val image is evaluated once, across both processes
+    assert 'Iter(test) [2/2]' in log
+    assert 'mIoU' in log
