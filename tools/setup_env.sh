@@ -39,14 +39,19 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 py="$VENV/bin/python"
 pip=("$py" -m pip --disable-pip-version-check --quiet)
+# Some machines' pip configs name local index folders that lack most packages;
+# pip warns once per package about each. Keep every other message.
+quiet_pip() {
+    "${pip[@]}" "$@" 2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
+}
 
 # setuptools < 81 still ships pkg_resources, which mmcv's setup.py and mmengine's
 # 'mmseg::' config prefix import.
 log "installing build tools and torch===$TORCH_VERSION, torchvision==$TORCHVISION_VERSION"
-"${pip[@]}" install --upgrade pip 'setuptools>=77,<81' wheel ninja numpy
+quiet_pip install --upgrade pip 'setuptools>=77,<81' wheel ninja numpy
 # '===' asks for exactly this version string: '==' would also accept a local '+cpu'
 # build that torchvision cannot load.
-"${pip[@]}" install "torch===$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
+quiet_pip install "torch===$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION"
 
 # mmcv 2.1.0 is on PyPI only as source. Build it once and keep the wheel in a cache of
 # our own, named after the torch it was built against: pip's own cache would reuse a
@@ -70,7 +75,8 @@ if [ ! -f "$wheel" ]; then
     fi
     MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
         "$py" -m pip wheel --disable-pip-version-check --no-build-isolation --no-deps \
-        --no-cache-dir "mmcv==$MMCV_VERSION" -w "$build_dir"
+        --no-cache-dir "mmcv==$MMCV_VERSION" -w "$build_dir" \
+        2> >(grep -v 'is ignored: it is neither a file nor a directory' >&2)
     mkdir -p "$wheel_dir"
     mv "$build_dir"/mmcv-"$MMCV_VERSION"-*.whl "$wheel.partial"
     mv "$wheel.partial" "$wheel"
@@ -78,12 +84,12 @@ fi
 installed_marker="$VENV/.mmcv-wheel"
 if [ "$(cat "$installed_marker" 2>/dev/null)" != "$(basename "$wheel")" ]; then
     log "installing $(basename "$wheel")"
-    "${pip[@]}" install --no-deps --force-reinstall "$wheel"
+    quiet_pip install --no-deps --force-reinstall "$wheel"
     basename "$wheel" > "$installed_marker"
 fi
 
 log "installing mmseg_gcn (editable) with its runtime and test dependencies"
-"${pip[@]}" install -e '.[tests]'
+quiet_pip install -e '.[tests]'
 
 rm -f "$VENV"/.mmseg_gcn-setup-*
 touch "$stamp"
