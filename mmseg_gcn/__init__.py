@@ -1,14 +1,15 @@
 """Global Convolutional Network ("Large Kernel Matters", CVPR 2017) for
 MMSegmentation 1.x.
 
-Importing this package registers its models and transforms into mmseg's
-registries (the ``ResNetGCN`` backbone into mmpretrain's too, when installed)
-and makes mmengine load local checkpoints safely on torch >= 2.6 (see
-:mod:`mmseg_gcn.engine.checkpoint`). A config anywhere can do the same with::
+Importing this package registers its models, transforms, metrics and the
+dense CRF wrapper into mmseg's registries (the ``ResNetGCN`` backbone into
+mmpretrain's too, when installed) and makes mmengine load local checkpoints
+safely on torch >= 2.6 (see :mod:`mmseg_gcn.engine.checkpoint`). A config
+anywhere can do the same with::
 
     custom_imports = dict(imports=['mmseg_gcn'], allow_failed_imports=False)
 """
-from . import datasets, models  # noqa: F401  (registers the components)
+from . import analysis, datasets, evaluation, models  # noqa: F401  (registers them)
 from .engine import install_safe_checkpoint_loading
 from .version import __version__
 

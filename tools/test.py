@@ -7,6 +7,7 @@ import os.path as osp
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
+from mmseg_gcn.analysis import add_crf_to_config
 from mmseg_gcn.engine import load_run_config
 
 
@@ -44,6 +45,12 @@ def parse_args() -> argparse.Namespace:
         help='job launcher')
     parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
+    parser.add_argument(
+        '--crf',
+        action='store_true',
+        help='refine the predictions with a dense CRF, after --tta if given '
+        '(needs the crf extra: pip install -e ".[crf]"); its parameters are '
+        "the config's crf_cfg, e.g. --cfg-options crf_cfg.iterations=5")
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -87,6 +94,8 @@ def main() -> None:
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
+    if args.crf:
+        add_crf_to_config(cfg)
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
