@@ -1,0 +1,3 @@
+# Table 3 "Conv": one 7 x 7 conv classifier on res-5, no BR.
+_base_ = ['./gcn-res5-k15_r152-d32_1xb1-640k_voc12aug-512x512.py']
+model = dict(decode_head=dict(classifier='conv', kernel_size=7))
