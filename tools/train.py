@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from mmseg_gcn.engine import load_run_config
+from mmseg_gcn.engine.stages import is_schedule_config, run_schedule
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,6 +71,16 @@ def enable_amp(cfg) -> None:
 
 def main() -> None:
     args = parse_args()
+    if is_schedule_config(args.config):
+        # A multi-stage schedule (tools/train_stages.py): finished stages are
+        # skipped and an interrupted one resumes, so --resume is implied.
+        run_schedule(
+            args.config,
+            work_dir=args.work_dir,
+            cfg_options=args.cfg_options,
+            launcher=args.launcher,
+            cfg_hook=enable_amp if args.amp else None)
+        return
     cfg = load_run_config(
         args.config,
         launcher=args.launcher,

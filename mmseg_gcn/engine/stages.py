@@ -1,0 +1,528 @@
+"""Multi-stage training: one command trains every stage of a schedule.
+
+A *schedule* is a config file that lists stage configs instead of a model::
+
+    stages = [
+        dict(name='coarse+fine', config='./stage1_config.py'),
+        dict(name='fine', config='./stage2_config.py'),
+    ]
+
+(config paths are relative to the schedule file). :func:`run_schedule` trains
+the stages in order, each in its own folder ``<work_dir>/stage<i>_<name>``:
+
+- stage ``i + 1`` starts from stage ``i``'s final weights, weights only: a
+  fresh optimizer, learning-rate schedule and iteration counter;
+- a finished stage holds ``final.pth`` (its final weights, with the dataset
+  meta, as mmseg's inference tools expect) and ``stage_done.json``, written
+  atomically in that order; a rerun skips it;
+- an interrupted stage resumes from its last checkpoint;
+- a previous stage's final weights that are missing, changed since the stage
+  finished (their SHA-256 is recorded) or unsafe to load stop the run with an
+  error naming the file and how to recreate it.
+
+In distributed runs every process runs the same stages; rank 0 decides what
+to do with each stage and writes the stage files, the others follow.
+"""
+import copy
+import datetime
+import gc
+import hashlib
+import json
+import os
+import os.path as osp
+import re
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional
+
+import torch
+from mmengine.config import Config
+from mmengine.dist import (barrier, broadcast_object_list, get_rank,
+                           init_dist, is_distributed)
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
+from mmseg.registry import RUNNERS
+
+from ..datasets import check_dataset_paths
+from .checkpoint import (UntrustedCheckpointError, check_checkpoint_is_safe,
+                         load_local_checkpoint)
+from .distributed import setup_cpu_distributed
+from .launch import load_run_config
+
+#: Config key that makes a config a schedule.
+SCHEDULE_KEY = 'stages'
+#: File in a stage folder that marks the stage finished.
+DONE_MARKER = 'stage_done.json'
+#: The final weights of a finished stage, in its folder.
+FINAL_WEIGHTS = 'final.pth'
+
+_DATALOADERS = ('train_dataloader', 'val_dataloader')
+
+
+class StageError(RuntimeError):
+    """A schedule cannot run: a bad schedule file, missing data, or a
+    previous stage's final weights that are missing or corrupt."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a schedule.
+
+    Attributes:
+        index (int): 1-based position in the schedule.
+        num_stages (int): Number of stages in the schedule.
+        name (str): The stage's name in the schedule.
+        config (str): Absolute path of the stage's config.
+        work_dir (str): The stage's folder.
+    """
+
+    index: int
+    num_stages: int
+    name: str
+    config: str
+    work_dir: str
+
+    @property
+    def label(self) -> str:
+        """str: e.g. ``stage 2/3 'sbd+voc'``."""
+        return f'stage {self.index}/{self.num_stages} {self.name!r}'
+
+    @property
+    def done_marker(self) -> str:
+        """str: path of the stage's ``stage_done.json``."""
+        return osp.join(self.work_dir, DONE_MARKER)
+
+    @property
+    def final_weights(self) -> str:
+        """str: path of the stage's ``final.pth``."""
+        return osp.join(self.work_dir, FINAL_WEIGHTS)
+
+
+def _slug(name: str) -> str:
+    """A folder-name-safe form of a stage name: 'coarse+fine' -> 'coarse-fine'."""
+    return re.sub(r'[^A-Za-z0-9_.]+', '-', name).strip('-.').lower()
+
+
+def is_schedule_config(path: str) -> bool:
+    """Tells whether a config file is a schedule (it defines ``stages``).
+
+    Args:
+        path (str): a config file path; a missing file is not a schedule.
+
+    Returns:
+        bool: True for a schedule.
+    """
+    return osp.isfile(path) and SCHEDULE_KEY in Config.fromfile(path)
+
+
+def load_schedule(path: str, work_dir: Optional[str] = None) -> List[Stage]:
+    """Reads a schedule file and checks it.
+
+    Args:
+        path (str): the schedule config.
+        work_dir (str, optional): folder of the stage folders. Defaults to
+            the schedule's ``work_dir`` if it sets one, else
+            ``./work_dirs/<schedule file name>``.
+
+    Returns:
+        list[Stage]: the stages, in order.
+
+    Raises:
+        StageError: if the file is not a valid schedule.
+    """
+    if not osp.isfile(path):
+        raise StageError(f'Schedule file {path!r} does not exist.')
+    cfg = Config.fromfile(path)
+    entries = cfg.get(SCHEDULE_KEY)
+    example = ("stages = [dict(name='coarse', config='./stage1.py'), "
+               "dict(name='fine', config='./stage2.py')]")
+    if not isinstance(entries, (list, tuple)) or not entries:
+        raise StageError(f'{path}: `stages` must be a non-empty list of '
+                         f'dicts, e.g. {example}')
+    if work_dir is None:
+        work_dir = cfg.get('work_dir') or osp.join(
+            './work_dirs', osp.splitext(osp.basename(path))[0])
+    base_dir = osp.dirname(osp.abspath(path))
+    stages = []
+    for index, entry in enumerate(entries, 1):
+        if (not isinstance(entry, dict) or not isinstance(
+                entry.get('name'), str) or not isinstance(
+                    entry.get('config'), str) or not _slug(entry['name'])):
+            raise StageError(
+                f'{path}: stage {index} must be a dict with a `name` (letters '
+                f'or digits) and a `config` path, e.g. {example}; got '
+                f'{entry!r}.')
+        unknown = set(entry) - {'name', 'config'}
+        if unknown:
+            raise StageError(f'{path}: stage {index} has unknown keys '
+                             f'{sorted(unknown)}; a stage has `name` and '
+                             '`config` only.')
+        config = osp.normpath(osp.join(base_dir, entry['config']))
+        if not osp.isfile(config):
+            raise StageError(
+                f"{path}: the config of stage {index} {entry['name']!r}, "
+                f"{entry['config']!r}, does not exist (looked for {config}; "
+                'paths are relative to the schedule file).')
+        folder = f"stage{index}_{_slug(entry['name'])}"
+        stages.append(
+            Stage(index, len(entries), entry['name'], config,
+                  osp.join(work_dir, folder)))
+    return stages
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_atomically(path: str, write: Callable[[str], None]) -> None:
+    """Writes ``path`` through a temporary file in the same folder, so that
+    ``path`` either does not exist or is complete."""
+    tmp = f'{path}.tmp{os.getpid()}'
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)
+
+
+def _read_marker(stage: Stage) -> dict:
+    try:
+        with open(stage.done_marker, encoding='utf-8') as f:
+            marker = json.load(f)
+        if not isinstance(marker, dict) or 'sha256' not in marker:
+            raise ValueError('no sha256 entry')
+        return marker
+    except (OSError, ValueError) as error:
+        raise StageError(
+            f'{stage.label} is marked finished, but {stage.done_marker} '
+            f'cannot be read ({error}). Delete it and rerun the command: the '
+            'stage resumes from its last checkpoint and writes it again.'
+        ) from error
+
+
+def latest_checkpoint(stage: Stage) -> Optional[str]:
+    """The checkpoint an interrupted stage resumes from.
+
+    Args:
+        stage (Stage): the stage.
+
+    Returns:
+        str, optional: the checkpoint named by the stage folder's
+        ``last_checkpoint`` file (mmengine's CheckpointHook writes it), or
+        None if the stage has not saved one.
+
+    Raises:
+        StageError: if ``last_checkpoint`` names a missing file.
+    """
+    pointer = osp.join(stage.work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return None
+    with open(pointer, encoding='utf-8') as f:
+        recorded = f.read().strip()
+    # The file holds the path as written, maybe relative to another cwd.
+    for candidate in (recorded,
+                      osp.join(stage.work_dir, osp.basename(recorded))):
+        if candidate and osp.isfile(candidate):
+            return candidate
+    raise StageError(
+        f'{stage.label} was interrupted, but the checkpoint {recorded!r} that '
+        f'{pointer} names does not exist. Delete {pointer} to restart the '
+        f'stage from its beginning, or {stage.work_dir} to also drop its '
+        'other files.')
+
+
+def verify_final_weights(stage: Stage) -> str:
+    """Checks a finished stage's final weights before a later stage uses them.
+
+    Args:
+        stage (Stage): a finished stage (its ``stage_done.json`` exists).
+
+    Returns:
+        str: the path of its ``final.pth``.
+
+    Raises:
+        StageError: naming the file, if it is missing, differs from the file
+            the stage wrote (SHA-256) or is not a safe checkpoint.
+    """
+    marker = _read_marker(stage)
+    path = stage.final_weights
+    fix = (f'To write it again, delete {path} and {stage.done_marker} and '
+           f'rerun the command ({stage.label} resumes from its last '
+           f'checkpoint in {stage.work_dir}), or delete {stage.work_dir} to '
+           f'train {stage.label} again.')
+    if not osp.isfile(path):
+        raise StageError(f'The final weights of {stage.label}, {path}, are '
+                         f'missing; the next stage starts from them. {fix}')
+    if _sha256(path) != marker['sha256']:
+        raise StageError(
+            f'The final weights of {stage.label}, {path}, are corrupt: the '
+            'file differs from the one the stage wrote (SHA-256 recorded in '
+            f'{stage.done_marker}). {fix}')
+    try:
+        check_checkpoint_is_safe(path)
+    except UntrustedCheckpointError as error:
+        raise StageError(f'The final weights of {stage.label} cannot be '
+                         f'used: {error} {fix}') from error
+    return path
+
+
+def write_final_weights(stage: Stage, state_dict: Dict[str, torch.Tensor],
+                        meta: dict) -> str:
+    """Writes a stage's ``final.pth``, then its ``stage_done.json``.
+
+    Args:
+        stage (Stage): the stage that finished.
+        state_dict (dict): the model's weights (CPU tensors).
+        meta (dict): checkpoint meta (``dataset_meta``, ``iter``, ...).
+
+    Returns:
+        str: the path of ``final.pth``.
+    """
+    meta = dict(meta, stage=dict(index=stage.index, name=stage.name,
+                                 config=stage.config))
+    _write_atomically(stage.final_weights,
+                      lambda tmp: torch.save(
+                          dict(meta=meta, state_dict=state_dict), tmp))
+    marker = dict(
+        stage=stage.index,
+        name=stage.name,
+        config=stage.config,
+        final_weights=FINAL_WEIGHTS,
+        sha256=_sha256(stage.final_weights),
+        iter=meta.get('iter'),
+        finished=datetime.datetime.now().isoformat(timespec='seconds'))
+
+    def write_marker(tmp: str) -> None:
+        with open(tmp, 'w', encoding='utf-8') as f:
+            json.dump(marker, f, indent=2)
+
+    _write_atomically(stage.done_marker, write_marker)
+    return stage.final_weights
+
+
+def _stage_cfg(stage: Stage, cfg_options: Optional[dict]) -> Config:
+    """The stage's config with the command's overrides, without side
+    effects (for checks before any stage runs)."""
+    cfg = Config.fromfile(stage.config)
+    if cfg_options:
+        cfg.merge_from_dict(copy.deepcopy(cfg_options))
+    return cfg
+
+
+def _iter_of(checkpoint: str) -> Optional[int]:
+    """The iteration in mmengine's checkpoint name ``iter_<n>.pth``."""
+    match = re.fullmatch(r'iter_(\d+)\.pth', osp.basename(checkpoint))
+    return int(match.group(1)) if match else None
+
+
+def _plan(stage: Stage, previous: Optional[Stage],
+          cfg_options: Optional[dict]) -> dict:
+    """Decides what to do with a stage (on rank 0).
+
+    Returns:
+        dict: ``action`` is ``'skip'`` (finished), ``'finish'`` (its last
+        checkpoint is at the end of its schedule: only the final weights are
+        missing), ``'resume'`` (from ``checkpoint``) or ``'start'`` (from
+        ``load_from``, None for the config's own); or ``error``.
+    """
+    try:
+        if osp.isfile(stage.done_marker):
+            _read_marker(stage)
+            return dict(action='skip')
+        checkpoint = latest_checkpoint(stage)
+        if checkpoint is not None:
+            max_iters = _stage_cfg(stage, cfg_options).get(
+                'train_cfg', {}).get('max_iters')
+            done_iters = _iter_of(checkpoint)
+            if (max_iters is not None and done_iters is not None
+                    and done_iters >= max_iters):
+                return dict(action='finish', checkpoint=checkpoint)
+            return dict(action='resume', checkpoint=checkpoint)
+        load_from = None
+        if previous is not None:
+            load_from = verify_final_weights(previous)
+        return dict(action='start', load_from=load_from)
+    except StageError as error:
+        return dict(error=str(error))
+
+
+def _broadcast(obj):
+    """``obj`` of rank 0, on every rank."""
+    if not is_distributed():
+        return obj
+    holder = [obj]
+    broadcast_object_list(holder, src=0)
+    return holder[0]
+
+
+def _say(message: str) -> None:
+    if get_rank() == 0:
+        print(f'[train_stages] {message}', flush=True)
+
+
+def _init_distributed(cfg: Config, launcher: str) -> None:
+    """Starts the process group before the first stage, so that rank 0's
+    decisions reach the other ranks; each stage's Runner then uses it."""
+    if launcher == 'none':
+        return
+    setup_cpu_distributed(cfg, launcher)  # CPU only: gloo
+    if not is_distributed():
+        init_dist(launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))
+
+
+def _final_meta(runner: Runner) -> dict:
+    dataset = getattr(runner.train_dataloader, 'dataset', None)
+    meta = dict(iter=runner.iter, epoch=runner.epoch)
+    if getattr(dataset, 'metainfo', None) is not None:
+        meta['dataset_meta'] = copy.deepcopy(dict(dataset.metainfo))
+    return meta
+
+
+def _save_final_weights(stage: Stage, runner: Runner) -> str:
+    """Writes the final weights of a stage that a Runner just trained."""
+    model = runner.model
+    if is_model_wrapper(model):
+        model = model.module
+    return write_final_weights(stage, weights_to_cpu(get_state_dict(model)),
+                               _final_meta(runner))
+
+
+def _finish_from_checkpoint(stage: Stage, checkpoint: str) -> str:
+    """Writes the final weights of a stage whose training ended but was cut
+    off before they were written (rank 0)."""
+    saved = load_local_checkpoint(checkpoint, map_location='cpu')
+    meta = saved.get('meta', {})
+    meta = dict(iter=meta.get('iter'), epoch=meta.get('epoch'),
+                **({'dataset_meta': meta['dataset_meta']}
+                   if 'dataset_meta' in meta else {}))
+    return write_final_weights(stage, saved['state_dict'], meta)
+
+
+def _train_stage(stage: Stage, plan: dict, launcher: str,
+                 cfg_options: Optional[dict],
+                 cfg_hook: Optional[Callable[[Config], None]]) -> None:
+    """Builds the stage's Runner, trains it and writes its final weights."""
+    cfg = load_run_config(
+        stage.config,
+        launcher=launcher,
+        work_dir=stage.work_dir,
+        cfg_options=copy.deepcopy(cfg_options),
+        dataloaders=_DATALOADERS)
+    if cfg_hook is not None:
+        cfg_hook(cfg)
+    # mmengine keys its logger, message hub and visualizer by name: each
+    # stage needs its own, or stage 2 would log into stage 1's.
+    folder = osp.basename(stage.work_dir)
+    cfg.experiment_name = folder
+    if isinstance(cfg.get('visualizer'), dict):
+        cfg.visualizer['name'] = (f"{cfg.visualizer.get('name', 'visualizer')}"
+                                  f'_{folder}_{os.getpid()}')
+    if plan['action'] == 'resume':
+        cfg.resume, cfg.load_from = True, plan['checkpoint']
+    else:
+        cfg.resume = False
+        if plan['load_from'] is not None:
+            cfg.load_from = plan['load_from']
+
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner.logger.info(f'{stage.label} of the schedule: config '
+                       f'{stage.config}, folder {stage.work_dir}')
+    runner.train()
+    if get_rank() == 0:
+        _save_final_weights(stage, runner)
+    # free this stage's model, optimizer and data workers before the next
+    del runner
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def run_schedule(schedule: str,
+                 work_dir: Optional[str] = None,
+                 cfg_options: Optional[dict] = None,
+                 launcher: str = 'none',
+                 cfg_hook: Optional[Callable[[Config], None]] = None) -> str:
+    """Trains every unfinished stage of a schedule, in order.
+
+    Args:
+        schedule (str): the schedule config (it defines ``stages``).
+        work_dir (str, optional): folder of the stage folders; see
+            :func:`load_schedule`.
+        cfg_options (dict, optional): ``--cfg-options`` overrides, applied to
+            every stage's config.
+        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        cfg_hook (callable, optional): called with each stage's config
+            before its Runner is built (e.g. to enable AMP).
+
+    Returns:
+        str: the last stage's final weights.
+
+    Raises:
+        StageError: on a bad schedule, missing data of an unfinished stage,
+            or missing or corrupt final weights of a previous stage.
+    """
+    stages = load_schedule(schedule, work_dir)
+    # Check every unfinished stage's data now, not after hours of training.
+    configs = {}
+    for stage in stages:
+        if osp.isfile(stage.done_marker):
+            continue
+        configs[stage.index] = cfg = _stage_cfg(stage, cfg_options)
+        try:
+            check_dataset_paths(cfg, *_DATALOADERS)
+        except FileNotFoundError as error:
+            raise StageError(f'{stage.label} ({stage.config}): {error}') \
+                from error
+    first = configs.get(stages[0].index) or _stage_cfg(stages[0], cfg_options)
+    _init_distributed(first, launcher)
+    _say(f'{schedule}: {len(stages)} stages in '
+         f'{osp.dirname(stages[0].work_dir) or "."}')
+
+    previous = None
+    for stage in stages:
+        plan = _broadcast(
+            _plan(stage, previous, cfg_options) if get_rank() == 0 else None)
+        if 'error' in plan:
+            raise StageError(plan['error'])
+        action = plan['action']
+        if action == 'skip':
+            _say(f'{stage.label}: finished earlier, skipped '
+                 f'({stage.final_weights})')
+        elif action == 'finish':
+            _say(f'{stage.label}: training had ended at '
+                 f'{plan["checkpoint"]}; writing its final weights')
+            if get_rank() == 0:
+                _finish_from_checkpoint(stage, plan['checkpoint'])
+        else:
+            os.makedirs(stage.work_dir, exist_ok=True)
+            if action == 'resume':
+                start = f'resuming from {plan["checkpoint"]}'
+            elif plan['load_from'] is not None:
+                start = (f'starting from the final weights of stage '
+                         f'{previous.index}, {plan["load_from"]}')
+            else:
+                start = 'starting from its config\'s initial weights'
+            _say(f'{stage.label}: training ({stage.config}) in '
+                 f'{stage.work_dir}, {start}')
+            _train_stage(stage, plan, launcher, cfg_options, cfg_hook)
+            _say(f'{stage.label}: finished; final weights '
+                 f'{stage.final_weights}')
+        if is_distributed():
+            barrier()  # the stage's files are written before anyone reads
+        previous = stage
+    _say(f'all {len(stages)} stages finished; final weights: '
+         f'{stages[-1].final_weights}')
+    return stages[-1].final_weights
+
+
+__all__ = [
+    'DONE_MARKER', 'FINAL_WEIGHTS', 'SCHEDULE_KEY', 'Stage', 'StageError',
+    'is_schedule_config', 'latest_checkpoint', 'load_schedule',
+    'run_schedule', 'verify_final_weights', 'write_final_weights'
+]
