@@ -1,0 +1,163 @@
+"""Every config under configs/ loads and builds its model; the ablation
+configs build the heads the paper's tables count; the Cityscapes test places
+the paper's four windows; data roots are the README's."""
+import functools
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import REPO
+from mmengine.config import Config
+from mmengine.registry import MODELS, DefaultScope
+
+import mmseg_gcn  # noqa: F401  (registers the components)
+from mmseg_gcn.engine.stages import load_schedule
+
+CONFIG_ROOT = REPO / 'configs'
+CONFIGS = sorted(p for p in CONFIG_ROOT.rglob('*.py')
+                 if '_base_' not in p.relative_to(CONFIG_ROOT).parts)
+ABLATIONS = CONFIG_ROOT / 'gcn' / 'ablations'
+ABLATION_SUFFIX = '_r152-d32_1xb1-640k_voc12aug-512x512.py'
+
+# Weights of the res-5 classifier (2048 -> 21), Tables 2 and 4, exact.
+PAPER_CLASSIFIER_PARAMS = {
+    'gcn-res5-k3': 260_694,
+    'gcn-res5-k5': 434_490,
+    'gcn-res5-k7': 608_286,
+    'gcn-res5-k9': 782_082,
+    'conv-res5-k3': 387_072,
+    'conv-res5-k5': 1_075_200,
+    'conv-res5-k7': 2_107_392,
+    'conv-res5-k9': 3_483_648,
+    'stack-res5-k7': 75_884_544,
+    'stack-res5-k7-m1024': 28_505_088,
+    'stack-res5-k7-m210': 4_307_310,
+}
+
+
+@pytest.fixture(autouse=True, scope='module')
+def cached_base_lookup():
+    """Remembers where ``mmseg::``/``mmpretrain::`` bases are: mmengine finds
+    each by reading all ~160 metafiles of the package, every time."""
+    original = Config._get_cfg_path
+    Config._get_cfg_path = staticmethod(
+        functools.lru_cache(maxsize=None)(original))
+    yield
+    Config._get_cfg_path = staticmethod(original)
+
+
+def build_model(cfg: Config) -> torch.nn.Module:
+    """Builds a config's model in its registry scope, on the meta device:
+    every module is constructed, no memory is allocated and no weights are
+    loaded (``init_weights`` is not called)."""
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'mmseg')), torch.device('meta'):
+        return MODELS.build(cfg.model)
+
+
+def leaf_datasets(dataset: dict):
+    if 'datasets' in dataset:
+        for child in dataset['datasets']:
+            yield from leaf_datasets(child)
+    elif 'dataset' in dataset:
+        yield from leaf_datasets(dataset['dataset'])
+    else:
+        yield dataset
+
+
+def readme_datasets_section() -> str:
+    text = (REPO / 'README.md').read_text()
+    return text[text.index('\n## Datasets'):text.index('\n## Tests')]
+
+
+def test_configs_are_found():
+    assert len(CONFIGS) > 30
+    assert CONFIG_ROOT / 'gcn' / 'gcn_r152_voc.py' in CONFIGS
+
+
+@pytest.mark.parametrize(
+    'path', CONFIGS, ids=[str(p.relative_to(CONFIG_ROOT)) for p in CONFIGS])
+def test_config_loads_and_builds_its_model(path: Path):
+    cfg = Config.fromfile(path)
+    if 'stages' in cfg:  # a schedule: its stage configs are tested too
+        stages = load_schedule(str(path))
+        assert len(stages) >= 2
+        for stage in stages:
+            assert Path(stage.config) in CONFIGS
+        return
+    assert 'mmseg_gcn' in cfg.custom_imports['imports']
+    model = build_model(cfg)
+    assert sum(p.numel() for p in model.parameters()) > 0
+    # data in the layouts README's "Datasets" prepares
+    documented = re.findall(r'`(data/[^`{ ]*)', readme_datasets_section())
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        for dataset in leaf_datasets(cfg[key]['dataset']):
+            root = dataset['data_root'].rstrip('/')
+            assert any(root == d.rstrip('/') or (
+                d.endswith('/') and root.startswith(d)) for d in documented), root
+
+
+@pytest.mark.parametrize('name,expected',
+                         sorted(PAPER_CLASSIFIER_PARAMS.items()))
+def test_ablation_heads_have_the_papers_parameter_counts(name, expected):
+    cfg = Config.fromfile(ABLATIONS / f'{name}{ABLATION_SUFFIX}')
+    head = build_model(cfg).decode_head
+    assert len(head.classifiers) == 1  # res-5 only
+    weights = sum(p.numel() for n, p in head.classifiers.named_parameters()
+                  if n.endswith('weight'))
+    assert weights == expected
+
+
+def test_ablations_cover_the_papers_tables():
+    names = {p.name[:-len(ABLATION_SUFFIX)] for p in ABLATIONS.glob(
+        f'*{ABLATION_SUFFIX}')}
+    expected = ({f'gcn-res5-k{k}' for k in (3, 5, 7, 9, 11, 13, 15)}
+                | {f'conv-res5-k{k}' for k in (3, 5, 7, 9)}
+                | {f'stack-res5-k{k}' for k in (3, 5, 7, 9, 11)}
+                | {'stack-res5-k7-m1024', 'stack-res5-k7-m210'}
+                | {'base-res5', 'gcn-res5-k15-br'})
+    assert names == expected
+    for name in names:
+        head = Config.fromfile(ABLATIONS / f'{name}{ABLATION_SUFFIX}'
+                               ).model.decode_head
+        assert head.in_index == (3, ) and head.in_channels == (2048, )
+        assert head.use_br == name.endswith('-br')
+    table6 = {p.name for p in ABLATIONS.glob('*_r50-*.py')}
+    assert table6 == {f'{h}_{b}_1xb1-640k_voc12aug-512x512.py'
+                      for h in ('base-res5', 'gcn-res5-k15-br')
+                      for b in ('r50-d32', 'r50-gcn-d32')}
+
+
+def test_cityscapes_test_places_four_windows():
+    """mmseg's slide inference with the config's test_cfg covers a
+    1024 x 2048 image with exactly four 1024 x 1024 windows."""
+    cfg = Config.fromfile(CONFIG_ROOT / 'gcn' /
+                          'gcn_r152-d32_1xb1-160k_cityscapes-800x800-ft.py')
+    model = build_model(cfg)
+    windows = []
+
+    def encode_decode(crop, metas):
+        # the image holds each pixel's column: the crop's first is its x
+        windows.append((int(crop[0, 0, 0, 0]), tuple(crop.shape[-2:])))
+        return crop.new_zeros((1, model.out_channels, *crop.shape[-2:]))
+
+    model.encode_decode = encode_decode
+    image = torch.arange(2048.).expand(1, 3, 1024, 2048)
+    logits = model.slide_inference(image, [dict(img_shape=(1024, 2048))])
+    assert windows == [(x, (1024, 1024)) for x in (0, 342, 684, 1024)]
+    assert logits.shape == (1, 19, 1024, 2048)
+
+
+def test_ms_flip_test_configs_wrap_the_trained_model():
+    for name in ('gcn_r152-d32_cityscapes-2stage_test-ms-flip.py',
+                 'gcn_r152-d32_voc12-3stage_test-ms-flip.py'):
+        cfg = Config.fromfile(CONFIG_ROOT / 'gcn' / name)
+        assert cfg.model.type == 'SegTTAModel'
+        assert cfg.model.module.type == 'EncoderDecoder'
+        transforms = cfg.test_dataloader.dataset.pipeline[1]['transforms']
+        assert len(transforms[0]) == 6 and len(transforms[1]) == 2
+        # validation during training is untouched
+        assert cfg.val_dataloader.dataset.pipeline[0]['type'] == \
+            'CheckedLoadImageFromFile'
+        assert 'transforms' not in cfg.val_dataloader.dataset.pipeline[1]

@@ -1,0 +1,286 @@
+"""Multi-stage training: miniatures of the real schedules (tiny backbone,
+2 iterations a stage) on demo data in the real layouts."""
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import REPO, free_port, run_tool
+from stages_helpers import TINY_OPTIONS, make_stage_data, to_cli
+
+from mmseg_gcn.engine.stages import (StageError, load_schedule,
+                                     run_schedule)
+
+CITYSCAPES = REPO / 'configs' / 'gcn' / 'gcn_r152-d32_cityscapes-2stage.py'
+VOC = REPO / 'configs' / 'gcn' / 'gcn_r152-d32_voc12-3stage.py'
+# demo Cityscapes frames are 64 x 128, demo VOC images at most 96 x 96
+CITYSCAPES_OPTIONS = dict(TINY_OPTIONS,
+                          **{'model.data_preprocessor.size': [64, 128]})
+VOC_OPTIONS = dict(TINY_OPTIONS, **{'model.data_preprocessor.size': [96, 96]})
+
+
+def weights(path: Path) -> dict:
+    checkpoint = torch.load(path, weights_only=True)
+    return checkpoint.get('state_dict', checkpoint)
+
+
+def assert_same_weights(a: dict, b: dict) -> None:
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+
+
+def train_iters(log: str) -> list:
+    return [int(i) for i in re.findall(r'Iter\(train\) \[\s*(\d+)/\d+\]', log)]
+
+
+@pytest.fixture(scope='module')
+def stage_data(tmp_path_factory) -> Path:
+    return make_stage_data(tmp_path_factory.mktemp('stages'))
+
+
+@pytest.fixture(scope='module')
+def cityscapes_run(stage_data, tmp_path_factory):
+    """The two-stage Cityscapes schedule through tools/dist_train.sh, two
+    processes."""
+    work_dir = tmp_path_factory.mktemp('cityscapes') / 'work'
+    result = run_tool(
+        [str(REPO / 'tools' / 'dist_train.sh'), str(CITYSCAPES), '2',
+         '--work-dir', str(work_dir), '--cfg-options',
+         *to_cli(CITYSCAPES_OPTIONS)],
+        cwd=stage_data, env={'PORT': str(free_port())})
+    return work_dir, result.returncode, result.stdout + result.stderr
+
+
+def test_cityscapes_schedule_trains_both_stages(cityscapes_run):
+    work_dir, returncode, log = cityscapes_run
+    assert returncode == 0, log[-5000:]
+    assert 'Distributed training: True' in log
+    stage1, stage2 = (work_dir / 'stage1_coarse-fine', work_dir / 'stage2_fine')
+    assert "stage 1/2 'coarse+fine': training" in log
+    assert "stage 2/2 'fine': training" in log
+    # stage 2 starts from stage 1's final weights, with a fresh schedule
+    assert f'Load checkpoint from {stage1 / "final.pth"}' in log
+    assert train_iters(log) == [1, 2, 1, 2]
+    for stage in (stage1, stage2):
+        marker = json.loads((stage / 'stage_done.json').read_text())
+        assert marker['iter'] == 2
+        final = torch.load(stage / 'final.pth', weights_only=True)
+        assert final['meta']['dataset_meta']['classes'][0] == 'road'
+        assert_same_weights(final['state_dict'],
+                            weights(stage / 'iter_2.pth'))
+    assert torch.load(stage2 / 'iter_2.pth',
+                      weights_only=True)['meta']['iter'] == 2
+
+
+def test_rerun_skips_finished_stages(cityscapes_run, stage_data):
+    work_dir, returncode, _ = cityscapes_run
+    assert returncode == 0
+    finals = sorted(work_dir.glob('*/final.pth'))
+    before = [p.stat().st_mtime_ns for p in finals]
+    result = run_tool([str(REPO / 'tools' / 'train_stages.py'),
+                       str(CITYSCAPES), '--work-dir', str(work_dir)],
+                      cwd=stage_data)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-3000:]
+    assert "stage 1/2 'coarse+fine': finished earlier, skipped" in log
+    assert "stage 2/2 'fine': finished earlier, skipped" in log
+    assert train_iters(log) == []
+    assert [p.stat().st_mtime_ns for p in finals] == before
+
+
+def test_voc_schedule_resumes_a_killed_stage(stage_data, tmp_path):
+    """Stage 2 of 3 is killed (SIGKILL) after its second iteration, before
+    that iteration's checkpoint; the rerun skips stage 1, resumes stage 2 at
+    iteration 1 and runs stage 3."""
+    work_dir, record = tmp_path / 'work', tmp_path / 'record'
+    hooks = [dict(type='RecordStartHook', out_dir=str(record))]
+    kill = dict(type='KillAtIterHook', stage_folder='stage2_sbd-voc',
+                at_iter=2)
+    helper = str(REPO / 'tests' / 'stages_helpers.py')
+
+    def run(custom_hooks):
+        # no validation (the Cityscapes run validates): 2 < val_begin
+        options = dict(VOC_OPTIONS, custom_hooks=custom_hooks,
+                       **{'train_cfg.val_begin': 3})
+        return subprocess.run(
+            [sys.executable, helper, str(VOC), str(work_dir),
+             json.dumps(options)],
+            cwd=stage_data, capture_output=True, text=True, timeout=300)
+
+    killed = run(hooks + [kill])
+    log = killed.stdout + killed.stderr
+    assert killed.returncode == -9, log[-5000:]
+    stage1, stage2, stage3 = (work_dir / 'stage1_coco-sbd-voc',
+                              work_dir / 'stage2_sbd-voc',
+                              work_dir / 'stage3_voc')
+    assert (stage1 / 'stage_done.json').is_file()
+    assert not (stage2 / 'stage_done.json').exists()
+    assert (stage2 / 'last_checkpoint').read_text().endswith('iter_1.pth')
+
+    resumed = run(hooks)
+    log = resumed.stdout + resumed.stderr
+    assert resumed.returncode == 0, log[-5000:]
+    assert "stage 1/3 'coco+sbd+voc': finished earlier, skipped" in log
+    assert "stage 2/3 'sbd+voc': training" in log and 'resuming from' in log
+    assert 'resumed epoch: 0, iter: 1' in log
+    assert train_iters(log) == [2, 1, 2]  # stage 2 from 1 to 2, stage 3
+    for stage in (stage2, stage3):
+        assert json.loads((stage / 'stage_done.json').read_text())['iter'] == 2
+
+    # each stage starts from the previous one's final weights
+    assert_same_weights(weights(record / 'stage2_sbd-voc_iter0.pth'),
+                        weights(stage1 / 'final.pth'))
+    assert_same_weights(weights(record / 'stage3_voc_iter0.pth'),
+                        weights(stage2 / 'final.pth'))
+    # the resumed stage 2 continued from its iteration-1 checkpoint
+    assert_same_weights(weights(record / 'stage2_sbd-voc_iter1.pth'),
+                        weights(stage2 / 'iter_1.pth'))
+    # the stages trained on their own data: COCO (3 demo images with VOC
+    # classes) + VOC train (3) + aug (2), then train + aug, then train
+    sizes = [json.loads((record / f'{s.name}.json').read_text())['dataset_len']
+             for s in (stage1, stage2, stage3)]
+    assert sizes == [8, 5, 3]
+    final = torch.load(stage3 / 'final.pth', weights_only=True)
+    assert final['meta']['dataset_meta']['classes'][1] == 'aeroplane'
+    assert final['meta']['stage']['name'] == 'voc'
+
+
+@pytest.fixture
+def finished_cityscapes(cityscapes_run, tmp_path, monkeypatch, stage_data):
+    """A copy of the finished Cityscapes work dir whose stage 2 is not yet
+    run, from the data folder."""
+    work_dir, returncode, _ = cityscapes_run
+    assert returncode == 0
+    copy = tmp_path / 'work'
+    shutil.copytree(work_dir / 'stage1_coarse-fine',
+                    copy / 'stage1_coarse-fine')
+    monkeypatch.chdir(stage_data)
+    return copy
+
+
+def test_missing_previous_weights_stop_with_their_name(finished_cityscapes):
+    final = finished_cityscapes / 'stage1_coarse-fine' / 'final.pth'
+    final.unlink()
+    with pytest.raises(StageError) as error:
+        run_schedule(str(CITYSCAPES), work_dir=str(finished_cityscapes),
+                     cfg_options=CITYSCAPES_OPTIONS)
+    message = str(error.value)
+    assert str(final) in message and 'missing' in message
+    assert 'stage_done.json' in message  # how to write it again
+    assert not (finished_cityscapes / 'stage2_fine').exists()
+
+
+def test_corrupt_previous_weights_stop_with_their_name(finished_cityscapes):
+    final = finished_cityscapes / 'stage1_coarse-fine' / 'final.pth'
+    final.write_bytes(final.read_bytes()[:-1000])  # truncated
+    with pytest.raises(StageError) as error:
+        run_schedule(str(CITYSCAPES), work_dir=str(finished_cityscapes),
+                     cfg_options=CITYSCAPES_OPTIONS)
+    assert str(final) in str(error.value) and 'corrupt' in str(error.value)
+
+
+class _RunsCode:
+    """Unpickling it calls ``print``: code a checkpoint must not run."""
+
+    def __reduce__(self):
+        return (print, ('unpickling ran code',))
+
+
+def test_unsafe_previous_weights_are_refused(finished_cityscapes):
+    stage1 = finished_cityscapes / 'stage1_coarse-fine'
+    torch.save(dict(state_dict={}, payload=_RunsCode()), stage1 / 'final.pth')
+    marker = json.loads((stage1 / 'stage_done.json').read_text())
+    marker['sha256'] = hashlib.sha256(
+        (stage1 / 'final.pth').read_bytes()).hexdigest()
+    (stage1 / 'stage_done.json').write_text(json.dumps(marker))
+    with pytest.raises(StageError) as error:
+        run_schedule(str(CITYSCAPES), work_dir=str(finished_cityscapes),
+                     cfg_options=CITYSCAPES_OPTIONS)
+    assert str(stage1 / 'final.pth') in str(error.value)
+    assert 'builtins.print' in str(error.value)
+
+
+def test_schedule_errors_name_the_problem(tmp_path):
+    schedule = tmp_path / 'schedule.py'
+    schedule.write_text("stages = [dict(name='a', config='./missing.py')]")
+    with pytest.raises(StageError, match='missing.py'):
+        load_schedule(str(schedule))
+    schedule.write_text('stages = []')
+    with pytest.raises(StageError, match='non-empty list'):
+        load_schedule(str(schedule))
+    stages = load_schedule(str(CITYSCAPES))
+    assert [s.name for s in stages] == ['coarse+fine', 'fine']
+    assert stages[0].work_dir.endswith(
+        'work_dirs/gcn_r152-d32_cityscapes-2stage/stage1_coarse-fine')
+
+
+def test_missing_data_of_a_later_stage_stops_before_training(
+        stage_data, tmp_path, monkeypatch):
+    """Stage 1 of the VOC schedule needs the COCO labels: a missing folder is
+    reported before any stage trains."""
+    monkeypatch.chdir(stage_data)
+    with pytest.raises(StageError) as error:
+        run_schedule(str(VOC), work_dir=str(tmp_path / 'work'),
+                     cfg_options=dict(VOC_OPTIONS, **{
+                         'train_dataloader.dataset.datasets.0.data_root':
+                         'data/no-coco'}))
+    assert "stage 1/3 'coco+sbd+voc'" in str(error.value)
+    assert 'data/no-coco' in str(error.value)
+    assert not (tmp_path / 'work').exists()
+
+
+
+def test_lost_final_weights_are_rebuilt_from_the_last_checkpoint(
+        cityscapes_run, finished_cityscapes, capsys):
+    """The fix the errors suggest: delete final.pth and stage_done.json; the
+    stage's last checkpoint is at its end, so no training is needed."""
+    work_dir, _, _ = cityscapes_run
+    shutil.copytree(work_dir / 'stage2_fine', finished_cityscapes / 'stage2_fine')
+    stage1 = finished_cityscapes / 'stage1_coarse-fine'
+    (stage1 / 'final.pth').unlink()
+    (stage1 / 'stage_done.json').unlink()
+    run_schedule(str(CITYSCAPES), work_dir=str(finished_cityscapes),
+                 cfg_options=CITYSCAPES_OPTIONS)
+    out = capsys.readouterr().out
+    assert "stage 1/2 'coarse+fine': training had ended at" in out
+    assert "stage 2/2 'fine': finished earlier, skipped" in out
+    assert_same_weights(weights(stage1 / 'final.pth'),
+                        weights(stage1 / 'iter_2.pth'))
+    assert json.loads((stage1 / 'stage_done.json').read_text())['iter'] == 2
+
+
+def test_multi_scale_flip_test_of_the_final_model(cityscapes_run, stage_data,
+                                                  tmp_path, monkeypatch):
+    """The Cityscapes multi-scale + flip test config (sliding windows at
+    each scale) evaluates the schedule's final weights."""
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import Runner
+
+    from mmseg_gcn.engine import load_run_config
+    work_dir, returncode, _ = cityscapes_run
+    assert returncode == 0
+    monkeypatch.chdir(stage_data)
+    options = {f'model.module.{k[len("model."):]}': v
+               for k, v in CITYSCAPES_OPTIONS.items()
+               if k.startswith('model.backbone') or k.startswith(
+                   'model.decode_head')}
+    options.update({'test_dataloader.num_workers': 0,
+                    'test_dataloader.persistent_workers': False})
+    cfg = load_run_config(
+        str(REPO / 'configs' / 'gcn' /
+            'gcn_r152-d32_cityscapes-2stage_test-ms-flip.py'),
+        work_dir=str(tmp_path), cfg_options=options,
+        dataloaders=('test_dataloader', ))
+    cfg.load_from = str(work_dir / 'stage2_fine' / 'final.pth')
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        runner = Runner.from_cfg(cfg)
+        metrics = runner.test()
+    assert 0 <= metrics['mIoU'] <= 100
+    assert_same_weights(runner.model.module.state_dict(),
+                        weights(work_dir / 'stage2_fine' / 'final.pth'))
