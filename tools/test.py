@@ -8,7 +8,7 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from mmseg_gcn.analysis import add_crf_to_config
-from mmseg_gcn.engine import load_run_config
+from mmseg_gcn.engine import load_run_config, use_test_time_augmentation
 
 
 def parse_args() -> argparse.Namespace:
@@ -88,12 +88,7 @@ def main() -> None:
     if args.show or args.show_dir:
         enable_visualization(cfg, args)
     if args.tta:
-        if 'tta_pipeline' not in cfg or 'tta_model' not in cfg:
-            raise ValueError('--tta needs tta_pipeline and tta_model in the '
-                             'config (mmseg dataset base configs have them).')
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
+        use_test_time_augmentation(cfg)
     if args.crf:
         add_crf_to_config(cfg)
     if args.out is not None:

@@ -43,3 +43,23 @@ def load_run_config(config: str,
     check_dataset_paths(cfg, *dataloaders)
     setup_cpu_distributed(cfg, launcher)
     return cfg
+
+
+def use_test_time_augmentation(cfg: Config) -> None:
+    """Wraps the model for mmseg's test-time augmentation (``--tta``).
+
+    Args:
+        cfg (Config): a run config with ``tta_pipeline`` and ``tta_model``
+            (mmseg's dataset base configs define them).
+    """
+    if cfg.model.get('type') == 'SegTTAModel':
+        raise ValueError(
+            f'{cfg.filename} already tests with augmentation (its model is '
+            'a SegTTAModel); run it without --tta.')
+    if 'tta_pipeline' not in cfg or 'tta_model' not in cfg:
+        raise ValueError(
+            f'--tta needs tta_pipeline and tta_model in {cfg.filename}; '
+            "inherit them from an mmseg dataset base config.")
+    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    cfg.tta_model.module = cfg.model
+    cfg.model = cfg.tta_model
