@@ -837,6 +837,21 @@ def _balanced_classes(rng: np.random.Generator, counts: Sequence[int],
     return out
 
 
+def generation_params(root: PathLike) -> Optional[dict]:
+    """The arguments a data set root was generated with.
+
+    Args:
+        root: A data set root, e.g. ``<out>/VOCdevkit/VOC2012``.
+
+    Returns:
+        The recorded arguments, or None if the generator did not write ``root``.
+    """
+    marker = Path(root) / _MARKER
+    if not marker.is_file():
+        return None
+    return json.loads(marker.read_text())
+
+
 def _prepare_root(root: Path, owned: Sequence[str], params: dict) -> None:
     """Makes ``root`` ready to be (re)written.
 
