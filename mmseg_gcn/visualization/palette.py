@@ -1,0 +1,42 @@
+"""Colouring class-index masks with a dataset palette."""
+from typing import Sequence
+
+import numpy as np
+
+#: Colour of ignored pixels: the one PASCAL VOC uses for its void border.
+IGNORE_COLOR = (224, 224, 192)
+
+
+def colorize_mask(mask: np.ndarray,
+                  palette: Sequence[Sequence[int]],
+                  ignore_index: int = 255,
+                  ignore_color: Sequence[int] = IGNORE_COLOR) -> np.ndarray:
+    """Turns a class-index mask into an RGB image.
+
+    Args:
+        mask (np.ndarray): (H, W) integer class indices.
+        palette (Sequence[Sequence[int]]): One RGB colour per class.
+        ignore_index (int): Value of ignored pixels. Defaults to 255.
+        ignore_color (Sequence[int]): RGB colour of ignored pixels.
+            Defaults to the PASCAL VOC void colour (224, 224, 192).
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 RGB image.
+
+    Raises:
+        ValueError: If the mask is not 2-D or holds a value that is neither a
+            class of the palette nor ``ignore_index``.
+    """
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f'a mask must be 2-D (H, W), got shape {mask.shape}')
+    colors = np.asarray(palette, dtype=np.uint8).reshape(-1, 3)
+    ignored = mask == ignore_index
+    bad = np.unique(mask[~ignored & ((mask < 0) | (mask >= len(colors)))])
+    if bad.size:
+        raise ValueError(
+            f'mask values {bad.tolist()} have no colour: the palette has '
+            f'{len(colors)} classes (and {ignore_index} = ignore)')
+    rgb = colors[np.where(ignored, 0, mask)]
+    rgb[ignored] = ignore_color
+    return rgb

@@ -1,0 +1,107 @@
+"""A grid of images | ground truth | prediction, for a quick visual check."""
+import os
+import os.path as osp
+from typing import NamedTuple, Optional, Sequence
+
+import numpy as np
+
+from .palette import IGNORE_COLOR, colorize_mask
+
+
+class GridRow(NamedTuple):
+    """One image of the grid.
+
+    Attributes:
+        image (np.ndarray): (H, W, 3) uint8 RGB image.
+        gt (np.ndarray): (H, W) ground-truth class indices.
+        pred (np.ndarray): (H, W) predicted class indices.
+        name (str): Title of the row, e.g. the image's file stem.
+    """
+
+    image: np.ndarray
+    gt: np.ndarray
+    pred: np.ndarray
+    name: str = ''
+
+
+def _pixel_accuracy(gt: np.ndarray, pred: np.ndarray,
+                    ignore_index: int) -> float:
+    valid = gt != ignore_index
+    return float((gt[valid] == pred[valid]).mean()) if valid.any() else 0.0
+
+
+def save_prediction_grid(rows: Sequence[GridRow],
+                         classes: Sequence[str],
+                         palette: Sequence[Sequence[int]],
+                         out_file: str,
+                         ignore_index: int = 255,
+                         title: Optional[str] = None) -> str:
+    """Draws one row per image (image | ground truth | prediction), the masks
+    coloured with ``palette``, with a legend of the classes shown.
+
+    Args:
+        rows (Sequence[GridRow]): The images, with masks of the image size.
+        classes (Sequence[str]): Class names, indexed like the palette.
+        palette (Sequence[Sequence[int]]): One RGB colour per class.
+        out_file (str): Path of the PNG to write; folders are created.
+        ignore_index (int): Label value of ignored pixels. Defaults to 255.
+        title (str, optional): Figure title.
+
+    Returns:
+        str: ``out_file``.
+
+    Raises:
+        ValueError: If ``rows`` is empty or a mask does not match its image.
+    """
+    if not rows:
+        raise ValueError('save_prediction_grid needs at least one row')
+    for row in rows:
+        if not (row.image.shape[:2] == row.gt.shape == row.pred.shape):
+            raise ValueError(
+                f'row {row.name!r}: image {row.image.shape[:2]}, ground '
+                f'truth {row.gt.shape} and prediction {row.pred.shape} must '
+                'have the same height and width')
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    fig, axes = plt.subplots(
+        len(rows), 3, figsize=(7.5, 2.4 * len(rows) + 0.9), squeeze=False)
+    shown = set()
+    for axes_row, row in zip(axes, rows):
+        acc = _pixel_accuracy(row.gt, row.pred, ignore_index)
+        panels = [
+            (row.image, row.name or 'image'),
+            (colorize_mask(row.gt, palette, ignore_index), 'ground truth'),
+            (colorize_mask(row.pred, palette, ignore_index),
+             f'prediction (pixel acc. {100 * acc:.1f}%)'),
+        ]
+        for ax, (picture, label) in zip(axes_row, panels):
+            ax.imshow(picture, interpolation='nearest')
+            ax.set_title(label, fontsize=8)
+            ax.axis('off')
+        shown.update(np.unique(row.gt).tolist())
+        shown.update(np.unique(row.pred).tolist())
+    handles = [
+        Patch(color=np.asarray(palette[i]) / 255, label=classes[i])
+        for i in sorted(shown) if i != ignore_index
+    ]
+    if ignore_index in shown:
+        handles.append(
+            Patch(color=np.asarray(IGNORE_COLOR) / 255, label='ignored'))
+    fig.legend(
+        handles=handles, loc='lower center', ncol=min(len(handles), 6),
+        fontsize=7, frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    # leave room at the bottom for the legend (about 0.2 inch a line)
+    legend_lines = -(-len(handles) // 6)
+    bottom = min(0.3, (0.25 + 0.2 * legend_lines) / fig.get_figheight())
+    fig.tight_layout(rect=(0, bottom, 1, 0.97 if title else 1))
+    dirname = osp.dirname(out_file)
+    if dirname:
+        os.makedirs(dirname, exist_ok=True)
+    fig.savefig(out_file, dpi=110)
+    plt.close(fig)
+    return out_file
