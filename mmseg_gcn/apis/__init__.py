@@ -1,0 +1,10 @@
+"""Inference on image files."""
+from .inference import (IMG_EXTENSIONS, CheckpointMismatchError,
+                        InferenceResult, SegInferencer, UnreadableImageError,
+                        find_images, infer_images, read_image)
+
+__all__ = [
+    'IMG_EXTENSIONS', 'CheckpointMismatchError', 'InferenceResult',
+    'SegInferencer', 'UnreadableImageError', 'find_images', 'infer_images',
+    'read_image'
+]
