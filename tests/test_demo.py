@@ -1,0 +1,165 @@
+"""The demo (tools/demo.py, shortened) and the figure helpers it uses."""
+import importlib.util
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import REPO, run_tool
+from PIL import Image
+
+from mmseg_gcn.visualization import (GridRow, colorize_mask,
+                                     find_scalars_file, load_scalars,
+                                     save_prediction_grid,
+                                     save_training_curves)
+
+DEMO = str(REPO / 'tools' / 'demo.py')
+TINY_DATA = ['--num-train', '8', '--num-aug', '4', '--num-val', '4']
+
+
+def _load_demo_module():
+    spec = importlib.util.spec_from_file_location('demo_tool', DEMO)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run_demo(cwd: Path, work_dir: str, *extra: str):
+    result = run_tool([DEMO, '--iters', '4', '--num-vis', '2', '--work-dir',
+                       work_dir, *TINY_DATA, *extra], cwd=cwd)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result
+
+
+@pytest.fixture(scope='module')
+def short_demo(tmp_path_factory):
+    """One 4-iteration demo run on a tiny data set; (cwd, stdout)."""
+    cwd = tmp_path_factory.mktemp('demo_run')
+    return cwd, _run_demo(cwd, 'work_dirs/demo').stdout
+
+
+def test_short_demo_writes_all_outputs(short_demo):
+    cwd, out = short_demo
+    work_dir = cwd / 'work_dirs' / 'demo'
+    # data generated on the way, in the default place
+    assert (cwd / 'data/demo/VOCdevkit/VOC2012/ImageSets/Segmentation/'
+            'val.txt').read_text().split().__len__() == 4
+    # progress: iteration, loss, ETA
+    assert re.search(r'Iter\(train\) \[\s*4/4\].*eta: .*loss: [\d.]+', out)
+    # mmseg's per-class IoU table
+    assert 'per class results' in out
+    assert re.search(r'\|\s+aeroplane\s+\|', out)
+    checkpoint = torch.load(work_dir / 'iter_4.pth', weights_only=True)
+    assert checkpoint['meta']['iter'] == 4
+    for name in ('predictions.png', 'training_curves.png'):
+        with Image.open(work_dir / name) as image:
+            assert image.format == 'PNG' and min(image.size) > 200
+    summary = [line for line in out.splitlines()
+               if line.startswith('Demo done')]
+    assert len(summary) == 1
+    for name in ('iter_4.pth', 'predictions.png', 'training_curves.png'):
+        assert str(work_dir / name) in summary[0]
+    assert re.search(r'val mIoU \d+\.\d\d on 4 held-out images', summary[0])
+
+
+def test_short_demo_is_deterministic(short_demo):
+    """A second run with the same seed logs the same losses and mIoU."""
+    cwd, out = short_demo
+    _run_demo(cwd, 'work_dirs/again')
+    first = load_scalars(find_scalars_file(str(cwd / 'work_dirs/demo')))
+    second = load_scalars(find_scalars_file(str(cwd / 'work_dirs/again')))
+    assert first[0]['loss'] == second[0]['loss']
+    assert first[1]['mIoU'] == second[1]['mIoU']
+
+
+def test_prepare_data_reuses_or_regenerates(tmp_path, capsys):
+    demo = _load_demo_module()
+    root = demo.prepare_data(str(tmp_path), 3, 1, 2, seed=0)
+    marker = Path(root) / '.synthetic_demo_data.json'
+    written = marker.stat().st_mtime_ns
+    assert demo.prepare_data(str(tmp_path), 3, 1, 2, seed=0) == root
+    assert marker.stat().st_mtime_ns == written
+    assert 'using' in capsys.readouterr().out
+    demo.prepare_data(str(tmp_path), 4, 1, 2, seed=0)
+    assert 'regenerating' in capsys.readouterr().out
+    val = (Path(root) / 'ImageSets/Segmentation/val.txt').read_text().split()
+    assert len(val) == 2
+
+
+def test_prepare_data_never_overwrites_other_data(tmp_path):
+    demo = _load_demo_module()
+    root = tmp_path / 'VOCdevkit' / 'VOC2012'
+    root.mkdir(parents=True)
+    (root / 'mine.txt').write_text('real data')
+    with pytest.raises(FileExistsError):
+        demo.prepare_data(str(tmp_path), 3, 1, 2, seed=0)
+    assert (root / 'mine.txt').read_text() == 'real data'
+
+
+def test_baseline_flag_picks_the_1x1_config():
+    demo = _load_demo_module()
+    args = demo.parse_args(['--baseline'])
+    assert Path(args.config).name.startswith('gcn-1x1-baseline_')
+    assert args.work_dir == 'work_dirs/demo-1x1'
+    from mmengine.config import Config
+    head = Config.fromfile(args.config).model.decode_head
+    gcn_head = Config.fromfile(demo.GCN_CONFIG).model.decode_head
+    assert head.classifier == '1x1' and gcn_head.classifier == 'gcn'
+    # the classifiers are the only difference
+    assert {**head, 'classifier': 'gcn'} == dict(gcn_head)
+
+
+def test_colorize_mask_uses_the_palette_and_void_colour():
+    palette = [(0, 0, 0), (128, 0, 0), (0, 128, 0)]
+    mask = np.array([[0, 1], [2, 255]])
+    rgb = colorize_mask(mask, palette)
+    assert rgb.dtype == np.uint8 and rgb.shape == (2, 2, 3)
+    assert rgb[0, 1].tolist() == [128, 0, 0]
+    assert rgb[1, 0].tolist() == [0, 128, 0]
+    assert rgb[1, 1].tolist() == [224, 224, 192]
+    with pytest.raises(ValueError, match=r'\[3\]'):
+        colorize_mask(np.array([[3]]), palette)
+
+
+def test_prediction_grid_rejects_mismatched_sizes(tmp_path):
+    row = GridRow(np.zeros((4, 5, 3), np.uint8), np.zeros((4, 5), int),
+                  np.zeros((5, 4), int), 'x')
+    with pytest.raises(ValueError, match="row 'x'"):
+        save_prediction_grid([row], ['a'], [(0, 0, 0)],
+                             str(tmp_path / 'g.png'))
+
+
+def test_prediction_grid_of_images_of_different_sizes(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = []
+    for height, width in ((30, 50), (41, 23)):
+        gt = rng.integers(0, 3, (height, width))
+        gt[0] = 255
+        rows.append(GridRow(
+            rng.integers(0, 256, (height, width, 3), dtype=np.uint8), gt,
+            rng.integers(0, 3, (height, width)), f'{height}x{width}'))
+    out = save_prediction_grid(rows, ['bg', 'a', 'b'],
+                               [(0, 0, 0), (128, 0, 0), (0, 128, 0)],
+                               str(tmp_path / 'sub' / 'grid.png'))
+    assert Image.open(out).format == 'PNG'
+
+
+def test_training_curves_from_a_scalars_file(tmp_path):
+    run = tmp_path / '20240101_000000' / 'vis_data'
+    run.mkdir(parents=True)
+    records = [dict(lr=0.01, loss=2.1 - 0.1 * i, iter=i, step=i)
+               for i in range(1, 11)]
+    records.insert(5, dict(aAcc=80.0, mIoU=40.0, mAcc=50.0, step=5))
+    records.append(dict(aAcc=90.0, mIoU=60.0, mAcc=70.0, step=10))
+    (run / 'scalars.json').write_text(
+        '\n'.join(json.dumps(r) for r in records) + '\n')
+    scalars = find_scalars_file(str(tmp_path))
+    train, val = load_scalars(scalars)
+    assert len(train['loss']) == 10 and train['loss'][0] == (1, 2.0)
+    assert val['mIoU'] == [(5, 40.0), (10, 60.0)]
+    out = save_training_curves(scalars, str(tmp_path / 'curves.png'))
+    assert Image.open(out).format == 'PNG'
+    with pytest.raises(FileNotFoundError, match='scalars.json'):
+        find_scalars_file(str(tmp_path / 'nothing'))
