@@ -39,6 +39,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
+from .voc_palette import voc_palette
+
 #: COCO category name -> PASCAL VOC class name, for the 20 VOC classes.
 COCO_TO_VOC: Dict[str, str] = {
     'airplane': 'aeroplane',
@@ -95,22 +97,6 @@ class SplitSummary:
     num_written: int
     num_existing: int
     list_file: str
-
-
-def voc_palette() -> List[int]:
-    """The PASCAL VOC colour map, flat ``[r0, g0, b0, r1, ...]`` (256
-    colours), the palette of VOC's label PNGs."""
-    palette = []
-    for i in range(256):
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        palette += [r, g, b]
-    return palette
 
 
 def category_to_label(categories: Iterable[dict]) -> Dict[int, int]:

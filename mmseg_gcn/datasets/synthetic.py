@@ -54,6 +54,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .voc_palette import voc_palette
+
 __all__ = [
     'Appearance', 'TEXTURES', 'SHAPES', 'VOC_CLASSES', 'VOC_APPEARANCE', 'VOC_PALETTE',
     'CITYSCAPES_CLASSES', 'CITYSCAPES_APPEARANCE', 'IGNORE_INDEX', 'VOCSample',
@@ -141,32 +143,8 @@ VOC_APPEARANCE: Tuple[Appearance, ...] = (
 VOC_CLASSES: Tuple[str, ...] = tuple(a.name for a in VOC_APPEARANCE)
 
 
-def _voc_colormap(n: int = 256) -> List[int]:
-    """Builds the PASCAL VOC colour map (the palette of the real label PNGs).
-
-    Args:
-        n: Number of palette entries.
-
-    Returns:
-        Flat ``[r0, g0, b0, r1, ...]`` list of ``3 * n`` values; entry 255 is the
-        void colour (224, 224, 192).
-    """
-    palette = []
-    for i in range(n):
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            # The bits of the index are spread over the high bits of r, g and b.
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        palette += [r, g, b]
-    return palette
-
-
 #: Palette of VOC ``SegmentationClass`` PNGs, flat list of 768 values.
-VOC_PALETTE: List[int] = _voc_colormap()
+VOC_PALETTE: List[int] = voc_palette()
 
 # Cityscapes train ids -> appearance; colours are those of street scenes rather than of
 # the label palette. Same-colour pairs: road/pole, person/bicycle, car/motorcycle,

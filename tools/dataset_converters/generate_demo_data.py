@@ -15,19 +15,7 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
-try:
-    from mmseg_gcn.datasets.synthetic import generate_cityscapes, generate_voc_aug
-except ImportError:
-    # Without the installed package (or its mmseg stack), load the generator module of
-    # this checkout by itself: it needs only numpy, OpenCV and Pillow.
-    import importlib.util
-    _path = Path(__file__).resolve().parents[2] / 'mmseg_gcn' / 'datasets' / 'synthetic.py'
-    _spec = importlib.util.spec_from_file_location('mmseg_gcn_synthetic', _path)
-    _module = importlib.util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _module  # dataclasses look their module up here
-    _spec.loader.exec_module(_module)
-    generate_cityscapes, generate_voc_aug = (_module.generate_cityscapes,
-                                             _module.generate_voc_aug)
+from mmseg_gcn.datasets.synthetic import generate_cityscapes, generate_voc_aug
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
