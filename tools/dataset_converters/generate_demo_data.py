@@ -12,7 +12,6 @@ The VOC data lands in ``<out>/VOCdevkit/VOC2012`` and the Cityscapes data in
 import argparse
 import sys
 import time
-from pathlib import Path
 from typing import List, Optional
 
 from mmseg_gcn.datasets.synthetic import generate_cityscapes, generate_voc_aug
