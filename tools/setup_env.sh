@@ -64,7 +64,7 @@ wheel_dir="$MMSEG_GCN_CACHE/wheels"
 wheel="$wheel_dir/mmcv-$MMCV_VERSION-1torch${torch_tag}.${ops_tag}-$py_tag-$py_tag-linux_x86_64.whl"
 
 if [ ! -f "$wheel" ]; then
-    log "building mmcv $MMCV_VERSION against torch $torch_tag ($ops_tag); about 15 minutes on 2 cores, done once"
+    log "building mmcv $MMCV_VERSION against torch $torch_tag ($ops_tag); about 10 minutes on 2 cores, done once"
     build_dir=$(mktemp -d)
     trap 'rm -rf "$build_dir"' EXIT
     if [ "$MMCV_CUDA_OPS" = 1 ]; then
