@@ -1,14 +1,14 @@
 """Test (and evaluate) a segmentor: mmseg's ``tools/test.py`` with this
 package loaded (see ``tools/train.py`` for what that adds)."""
 import argparse
-import os
 import os.path as osp
 
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from mmseg_gcn.analysis import add_crf_to_config
-from mmseg_gcn.engine import load_run_config, use_test_time_augmentation
+from mmseg_gcn.engine import (load_run_config, parse_args_with_launcher,
+                              use_test_time_augmentation)
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,11 +39,6 @@ def parse_args() -> argparse.Namespace:
         help='override some settings in the used config, the key-value pair '
         'in xxx=yyy format will be merged into config file.')
     parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
     parser.add_argument(
         '--crf',
@@ -51,11 +46,7 @@ def parse_args() -> argparse.Namespace:
         help='refine the predictions with a dense CRF, after --tta if given '
         '(needs the crf extra: pip install -e ".[crf]"); its parameters are '
         "the config's crf_cfg, e.g. --cfg-options crf_cfg.iterations=5")
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_args_with_launcher(parser)
 
 
 def enable_visualization(cfg, args: argparse.Namespace) -> None:

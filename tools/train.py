@@ -7,14 +7,13 @@ building anything, and runs ``--launcher pytorch`` on CPU-only machines
 """
 import argparse
 import logging
-import os
 
 from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
-from mmseg_gcn.engine import load_run_config
+from mmseg_gcn.engine import load_run_config, parse_args_with_launcher
 from mmseg_gcn.engine.stages import is_schedule_config, run_schedule
 
 
@@ -42,17 +41,7 @@ def parse_args() -> argparse.Namespace:
         'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
         'Note that the quotation marks are necessary and that no white space '
         'is allowed.')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_args_with_launcher(parser)
 
 
 def enable_amp(cfg) -> None:

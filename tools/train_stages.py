@@ -10,11 +10,11 @@ previous stage's final weights; rerunning the command skips finished stages
 and resumes an interrupted one. See :mod:`mmseg_gcn.engine.stages`.
 """
 import argparse
-import os
 import sys
 
 from mmengine.config import DictAction
 
+from mmseg_gcn.engine import parse_args_with_launcher
 from mmseg_gcn.engine.stages import StageError, run_schedule
 
 
@@ -31,16 +31,7 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='overrides in xxx=yyy format, applied to every stage config')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    return parse_args_with_launcher(parser)
 
 
 def main() -> int:

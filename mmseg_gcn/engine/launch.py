@@ -1,4 +1,7 @@
-"""The config handling shared by ``tools/train.py`` and ``tools/test.py``."""
+"""The command-line and config handling shared by the training and testing
+tools."""
+import argparse
+import os
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -6,6 +9,30 @@ from mmengine.config import Config
 
 from ..datasets import check_dataset_paths
 from .distributed import setup_cpu_distributed
+
+
+def parse_args_with_launcher(
+        parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Adds mmseg's ``--launcher`` and ``--local-rank`` options, parses the
+    command line, and exports ``LOCAL_RANK`` as mmengine expects it.
+
+    Args:
+        parser (argparse.ArgumentParser): the tool's parser.
+
+    Returns:
+        argparse.Namespace: the parsed arguments.
+    """
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK.
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
 
 
 def load_run_config(config: str,
