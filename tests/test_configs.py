@@ -12,6 +12,7 @@ from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
 
 import mmseg_gcn  # noqa: F401  (registers the components)
+from mmseg_gcn.datasets import leaf_datasets
 from mmseg_gcn.engine.stages import load_schedule
 
 CONFIG_ROOT = REPO / 'configs'
@@ -54,16 +55,6 @@ def build_model(cfg: Config) -> torch.nn.Module:
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'mmseg')), torch.device('meta'):
         return MODELS.build(cfg.model)
-
-
-def leaf_datasets(dataset: dict):
-    if 'datasets' in dataset:
-        for child in dataset['datasets']:
-            yield from leaf_datasets(child)
-    elif 'dataset' in dataset:
-        yield from leaf_datasets(dataset['dataset'])
-    else:
-        yield dataset
 
 
 def readme_datasets_section() -> str:

@@ -14,14 +14,14 @@ DATA_HELP = ('Prepare the dataset as README.md, "Datasets", describes, or make '
              '--cfg-options.')
 
 
-def _leaf_datasets(dataset_cfg: dict) -> Iterator[dict]:
+def leaf_datasets(dataset_cfg: dict) -> Iterator[dict]:
     """Yields the datasets that read files, looking through wrappers such as
     ``ConcatDataset`` (``datasets``) and ``RepeatDataset`` (``dataset``)."""
     if 'datasets' in dataset_cfg:
         for child in dataset_cfg['datasets']:
-            yield from _leaf_datasets(child)
+            yield from leaf_datasets(child)
     elif 'dataset' in dataset_cfg:
-        yield from _leaf_datasets(dataset_cfg['dataset'])
+        yield from leaf_datasets(dataset_cfg['dataset'])
     else:
         yield dataset_cfg
 
@@ -53,7 +53,7 @@ def check_dataset_paths(cfg: ConfigDict, *dataloader_keys: str) -> None:
         loader = cfg.get(key)
         if not loader or 'dataset' not in loader:
             continue
-        for dataset in _leaf_datasets(loader['dataset']):
+        for dataset in leaf_datasets(loader['dataset']):
             for what, path, is_dir in _paths_to_check(dataset):
                 exists = osp.isdir(path) if is_dir else osp.isfile(path)
                 if not exists:
