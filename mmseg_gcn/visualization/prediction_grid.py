@@ -1,10 +1,9 @@
 """A grid of images | ground truth | prediction, for a quick visual check."""
-import os
-import os.path as osp
 from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
+from .figure import save_figure
 from .palette import IGNORE_COLOR, colorize_mask
 
 
@@ -99,9 +98,4 @@ def save_prediction_grid(rows: Sequence[GridRow],
     legend_lines = -(-len(handles) // 6)
     bottom = min(0.3, (0.25 + 0.2 * legend_lines) / fig.get_figheight())
     fig.tight_layout(rect=(0, bottom, 1, 0.97 if title else 1))
-    dirname = osp.dirname(out_file)
-    if dirname:
-        os.makedirs(dirname, exist_ok=True)
-    fig.savefig(out_file, dpi=110)
-    plt.close(fig)
-    return out_file
+    return save_figure(fig, out_file)

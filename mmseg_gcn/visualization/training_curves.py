@@ -2,11 +2,12 @@
 scalars file mmengine's ``LocalVisBackend`` writes into a work dir."""
 import glob
 import json
-import os
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
 Series = Dict[str, List[Tuple[int, float]]]
+
+from .figure import save_figure
 
 
 def find_scalars_file(work_dir: str) -> str:
@@ -120,9 +121,4 @@ def save_training_curves(scalars_file: str,
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    dirname = osp.dirname(out_file)
-    if dirname:
-        os.makedirs(dirname, exist_ok=True)
-    fig.savefig(out_file, dpi=110)
-    plt.close(fig)
-    return out_file
+    return save_figure(fig, out_file)
