@@ -15,6 +15,15 @@ def _val_dataset(workspace, monkeypatch):
     return DATASETS.build(cfg.val_dataloader.dataset)
 
 
+def _train_dataset(workspace, monkeypatch):
+    """The first of the training datasets (VOC train, of VOC + aug)."""
+    monkeypatch.chdir(workspace)
+    cfg = Config.fromfile(TINY_CONFIG)
+    # (the val dataset comes from an mmseg:: base, which gives it the scope)
+    return DATASETS.build(
+        dict(cfg.train_dataloader.dataset.datasets[0], _scope_='mmseg'))
+
+
 def test_missing_data_root_is_named_before_training(tmp_path):
     result = run_tool([str(REPO / 'tools' / 'train.py'), str(TINY_CONFIG),
                        '--work-dir', str(tmp_path / 'work')], cwd=tmp_path)
@@ -46,8 +55,9 @@ def test_unreadable_label_is_named(workspace, monkeypatch):
 
 def test_label_out_of_class_range_is_named(workspace, monkeypatch):
     dataset = _val_dataset(workspace, monkeypatch)
-    label_path = dataset.get_data_info(2)['seg_map_path']
-    label = np.zeros((20, 30), np.uint8)
+    info = dataset.get_data_info(2)
+    label_path = info['seg_map_path']
+    label = np.zeros(cv2.imread(info['img_path']).shape[:2], np.uint8)
     label[5:10, 5:10] = 30  # VOC has 21 classes: 0..20, and 255
     cv2.imwrite(label_path, label)
     with pytest.raises(ValueError, match=r'label values \[30\]') as error:
@@ -61,3 +71,35 @@ def test_colour_label_is_rejected(workspace, monkeypatch):
     cv2.imwrite(label_path, np.zeros((20, 30, 3), np.uint8))
     with pytest.raises(ValueError, match='one class index per pixel'):
         dataset[3]
+
+
+def test_empty_image_file_is_named(workspace, monkeypatch):
+    """OpenCV raises its own cv2.error (no file name) on zero bytes."""
+    dataset = _val_dataset(workspace, monkeypatch)
+    image_path = dataset.get_data_info(0)['img_path']
+    assert image_path.endswith('.jpg')
+    open(image_path, 'wb').close()
+    with pytest.raises(UnreadableFileError, match='is empty') as error:
+        dataset[0]
+    assert image_path in str(error.value)
+
+
+@pytest.mark.parametrize('split', ['train', 'val'])
+def test_label_of_another_size_than_its_image_is_refused(
+        split, workspace, monkeypatch):
+    """The train pipeline loads the label right after the image, the val
+    pipeline after a Resize: both compare with the image as loaded."""
+    dataset = (_train_dataset if split == 'train' else _val_dataset)(
+        workspace, monkeypatch)
+    dataset[0]  # the generated pairs match, also after the val Resize
+    info = dataset.get_data_info(0)
+    height, width = cv2.imread(info['img_path']).shape[:2]
+    label = np.zeros((height - 14, width + 31), np.uint8)  # valid classes
+    label[:10, :10] = 1
+    cv2.imwrite(info['seg_map_path'], label)
+    with pytest.raises(ValueError) as error:
+        dataset[0]
+    message = str(error.value)
+    assert info['seg_map_path'] in message and info['img_path'] in message
+    assert f'is {height - 14}x{width + 31} pixels' in message
+    assert f'is {height}x{width}:' in message

@@ -2,12 +2,15 @@
 
 They are drop-in replacements for ``LoadImageFromFile`` and mmseg's
 ``LoadAnnotations``. Without them an undecodable image ends in a bare
-assertion, an undecodable label PNG in ``'NoneType' object has no attribute
-'squeeze'``, and a label outside the class range in a cross-entropy error (or a
-CUDA device-side assert) that names no file at all.
+assertion (an empty one in a raw ``cv2.error``), an undecodable label PNG in
+``'NoneType' object has no attribute 'squeeze'``, a label outside the class
+range in a cross-entropy error (or a CUDA device-side assert) that names no
+file at all, and a label of another size than its image trains silently,
+misaligned (the random crop and flip cut both at the image's coordinates).
 """
 from typing import Optional
 
+import cv2
 import mmcv
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
@@ -20,10 +23,16 @@ class UnreadableFileError(ValueError):
     """An image or label file exists but cannot be decoded."""
 
 
-def _unreadable_message(path: str) -> str:
-    return (f'{path} cannot be decoded as an image. It is corrupt or '
-            'truncated: regenerate or re-download it, or remove it from the '
-            "dataset's file list.")
+#: What decoding raises: Pillow ``OSError`` / ``ValueError``; OpenCV
+#: ``cv2.error`` (not a subclass of either), e.g. for an empty file.
+_DECODE_ERRORS = (OSError, ValueError, cv2.error)
+
+
+def _unreadable_message(path: str, data: Optional[bytes] = None) -> str:
+    problem = ('is empty (0 bytes)' if data is not None and not data else
+               'cannot be decoded as an image. It is corrupt or truncated')
+    return (f'{path} {problem}: regenerate or re-download it, or remove it '
+            "from the dataset's file list.")
 
 
 def _decode(path: str, flag: str, backend: str,
@@ -38,10 +47,10 @@ def _decode(path: str, flag: str, backend: str,
     try:
         # cv2 returns None for bytes it cannot decode; Pillow raises.
         image = mmcv.imfrombytes(data, flag=flag, backend=backend)
-    except (OSError, ValueError) as error:
-        raise UnreadableFileError(_unreadable_message(path)) from error
+    except _DECODE_ERRORS as error:
+        raise UnreadableFileError(_unreadable_message(path, data)) from error
     if image is None:
-        raise UnreadableFileError(_unreadable_message(path))
+        raise UnreadableFileError(_unreadable_message(path, data))
     return image
 
 
@@ -71,7 +80,11 @@ class CheckedLoadImageFromFile(LoadImageFromFile):
 
 @TRANSFORMS.register_module()
 class CheckedLoadAnnotations(LoadAnnotations):
-    """mmseg's ``LoadAnnotations`` that checks every label value.
+    """mmseg's ``LoadAnnotations`` that checks every label value, and that
+    the label has its image's size.
+
+    The size is compared with the image as loaded (``ori_shape``), so the
+    transform may follow a ``Resize`` as in mmseg's test pipelines.
 
     Args:
         num_classes (int): labels must lie in ``[0, num_classes)``, after
@@ -97,9 +110,10 @@ class CheckedLoadAnnotations(LoadAnnotations):
             super()._load_seg_map(results)
         except FileNotFoundError:
             raise
-        except (AttributeError, OSError, ValueError) as error:
+        except (AttributeError, ) + _DECODE_ERRORS as error:
             # Pillow raises on bytes that are not an image; with cv2,
-            # mmcv.imfrombytes returns None and the parent fails on it.
+            # mmcv.imfrombytes returns None and the parent fails on it, or
+            # raises cv2.error on an empty file.
             raise UnreadableFileError(_unreadable_message(path)) from error
         label = results['gt_seg_map']
         if label.ndim != 2:
@@ -107,7 +121,25 @@ class CheckedLoadAnnotations(LoadAnnotations):
                 f'{path} has shape {label.shape}; a label map must hold one '
                 'class index per pixel (a grey or palette PNG), not colours. '
                 'Convert it with the dataset converter first.')
+        self._check_size(label, path, results)
         self._check_range(label, path)
+
+    @staticmethod
+    def _check_size(label: np.ndarray, path: str, results: dict) -> None:
+        """Raises unless the label has the size of the image as loaded."""
+        image_shape = results.get('ori_shape')
+        if image_shape is None:  # no image loaded before: nothing to compare
+            return
+        if tuple(label.shape[:2]) != tuple(image_shape[:2]):
+            height, width = label.shape[:2]
+            image_height, image_width = image_shape[:2]
+            raise ValueError(
+                f'{path} is {height}x{width} pixels (height x width), but its '
+                f"image {results.get('img_path', '(in memory)')} is "
+                f'{image_height}x{image_width}: a label must have its '
+                "image's size, one class index per image pixel. Check that "
+                'the label belongs to this image (the dataset pairs them by '
+                'file name) and was not resized or cropped.')
 
     def _check_range(self, label: np.ndarray, path: str) -> None:
         values = np.unique(label)
