@@ -1,15 +1,31 @@
 """Checkpoints load with weights_only=True; anything else in the pickle is
-refused before it runs."""
+refused before it runs, and no text from a checkpoint is ever executed.
+
+One test (or group) per point of the checkpoint part of issue 10; the crafted
+files of :mod:`test_hostile_checkpoints` cover the attacks more broadly."""
 import fractions
 import os
+import subprocess
+import sys
+import textwrap
 
 import pytest
 import torch
+from checkpoint_crafting import (Build, Call, Get, Global, New, Put, dumps,
+                                 write_zip_checkpoint)
 from conftest import REPO, TINY_CONFIG, run_tool
+from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
 from mmseg_gcn.engine import (SAFE_GLOBALS_ENV, UntrustedCheckpointError,
                               load_local_checkpoint)
+
+TRAIN = str(REPO / 'tools' / 'train.py')
+HISTORY_BUFFER = Global('mmengine.logging.history_buffer', 'HistoryBuffer')
+GETATTR = Global('__builtin__', 'getattr')
+RECONSTRUCT = Global('numpy._core.multiarray', '_reconstruct')
+NDARRAY = Global('numpy', 'ndarray')
+DTYPE = Global('numpy', 'dtype')
 
 
 class _Payload:
@@ -52,12 +68,12 @@ def test_malicious_load_from_stops_training(tmp_path, demo_data):
     path = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': _Payload(marker)}, path)
 
-    result = run_tool([str(REPO / 'tools' / 'train.py'), str(TINY_CONFIG),
+    result = run_tool([TRAIN, str(TINY_CONFIG),
                        '--work-dir', str(tmp_path / 'work'),
                        '--cfg-options', f'load_from={path}'], cwd=demo_data)
     assert result.returncode != 0
-    assert 'UntrustedCheckpointError' in result.stderr
-    assert str(path) in result.stderr
+    assert f'Refused to load checkpoint {str(path)!r}' in result.stderr
+    assert 'posix.system' in result.stderr
     assert not marker.exists()
 
 
@@ -65,8 +81,9 @@ def test_corrupt_checkpoint_is_named(tmp_path):
     path = tmp_path / 'truncated.pth'
     torch.save({'state_dict': {'w': torch.zeros(100)}}, path)
     path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(UntrustedCheckpointError, match='corrupt'):
+    with pytest.raises(UntrustedCheckpointError, match='truncated') as error:
         _load_checkpoint(str(path), map_location='cpu')
+    assert str(path) in str(error.value)
 
 
 def test_opt_in_allows_a_trusted_global(tmp_path, monkeypatch):
@@ -80,12 +97,20 @@ def test_opt_in_allows_a_trusted_global(tmp_path, monkeypatch):
     assert checkpoint['ratio'] == fractions.Fraction(1, 3)
 
 
+def test_opt_in_cannot_replace_a_checked_stand_in(tmp_path, monkeypatch):
+    """Allowing the real numpy.ndarray would reopen the object-array hole."""
+    path = tmp_path / 'plain.pth'
+    torch.save({'state_dict': {}}, path)
+    monkeypatch.setenv(SAFE_GLOBALS_ENV, 'numpy.ndarray')
+    with pytest.raises(ValueError, match='numpy.ndarray'):
+        _load_checkpoint(str(path), map_location='cpu')
+
+
 class _AttributeWalk:
     """Pickles to getattr(HistoryBuffer, '__init__'): the first step of a
     walk from an allowed class to arbitrary code."""
 
     def __reduce__(self):
-        from mmengine.logging.history_buffer import HistoryBuffer
         return (getattr, (HistoryBuffer, '__init__'))
 
 
@@ -95,3 +120,206 @@ def test_getattr_is_limited_to_history_buffer_methods(tmp_path):
     with pytest.raises(UntrustedCheckpointError, match="'__init__'") as error:
         _load_checkpoint(str(path), map_location='cpu')
     assert str(path) in str(error.value)
+
+
+# 1. No text from a checkpoint is executed -----------------------------------
+
+def _with_config_text(source, target, code: str) -> None:
+    """Copies a real checkpoint, putting ``code`` wherever mmengine looks
+    for a config text to execute."""
+    checkpoint = load_local_checkpoint(str(source), map_location='cpu')
+    checkpoint['meta']['config'] = code  # Runner.resume
+    checkpoint['meta']['cfg'] = code  # BaseInferencer, without a config
+    checkpoint['message_hub']['runtime_info']['cfg'] = code  # likewise
+    torch.save(checkpoint, target)
+
+
+def test_resume_never_executes_the_config_text_of_a_checkpoint(
+        trained_work_dir, demo_data, tmp_path):
+    marker = tmp_path / 'config_ran'
+    work_dir = tmp_path / 'resumed'
+    work_dir.mkdir()
+    checkpoint = work_dir / 'iter_2.pth'
+    _with_config_text(trained_work_dir / 'iter_2.pth', checkpoint,
+                      f"x = __import__('os').system('touch {marker}')")
+    (work_dir / 'last_checkpoint').write_text(str(checkpoint))
+
+    result = run_tool([TRAIN, str(TINY_CONFIG), '--work-dir', str(work_dir),
+                       '--resume', '--cfg-options', 'train_cfg.max_iters=3'],
+                      cwd=demo_data)
+    log = result.stdout + result.stderr
+    assert not marker.exists()
+    assert result.returncode == 0, log[-4000:]
+    assert 'resumed epoch: 0, iter: 2' in log
+
+
+def test_config_text_is_kept_where_nothing_executes_it(trained_work_dir,
+                                                       tmp_path):
+    marker = tmp_path / 'config_ran'
+    path = tmp_path / 'with_config.pth'
+    code = f"x = __import__('os').system('touch {marker}')"
+    _with_config_text(trained_work_dir / 'iter_2.pth', path, code)
+
+    checkpoint = _load_checkpoint(str(path), map_location='cpu')
+    meta = checkpoint['meta']
+    assert 'config' not in meta and 'cfg' not in meta
+    assert meta['config_text'] == meta['cfg_text'] == code
+    assert 'cfg' not in checkpoint['message_hub']['runtime_info']
+
+    # mmengine's inferencer, given no config, executes the checkpoint's
+    from mmseg.apis import MMSegInferencer
+    with pytest.raises(ValueError, match='Cannot find the config'):
+        MMSegInferencer(model=None, weights=str(path), device='cpu')
+    assert not marker.exists()
+
+
+# 2. No object arrays, no memory corruption ----------------------------------
+
+def _object_dtype():
+    return Build(Call(DTYPE, 'O8', False, True),
+                 (3, '|', None, None, None, -1, -1, 63))
+
+
+#: Pickles that make numpy arrays hold (forged) object pointers, and what
+#: the refusal says.
+OBJECT_ARRAYS = {
+    # numpy.ndarray called directly: an object array over the bytes 'AAAA'
+    'ndarray_call': (Call(NDARRAY, (4, ), 'O', b'A' * 32),
+                     'numpy.ndarray(...) directly'),
+    # a float dtype whose BUILD sets the flags of an object dtype
+    'dtype_flags': (Build(
+        Call(RECONSTRUCT, NDARRAY, (0, ), b'b'),
+        (1, (2, ), Build(Call(DTYPE, 'f8', False, True),
+                         (3, '<', None, None, None, -1, -1, 63)),
+         False, b'A' * 16)), 'not that of a plain numeric dtype'),
+    # _reconstruct + BUILD with an object dtype and a list of callables
+    'reconstruct_objects': (Build(
+        Call(RECONSTRUCT, NDARRAY, (0, ), b'b'),
+        (1, (2, ), _object_dtype(), False, [HISTORY_BUFFER, GETATTR])),
+                            "numpy dtype 'O8'"),
+}
+
+_LOAD_EACH = textwrap.dedent("""
+    import gc, sys
+    import mmseg_gcn
+    from mmengine.runner.checkpoint import _load_checkpoint
+    for path in sys.argv[1:]:
+        try:
+            checkpoint = _load_checkpoint(path, map_location='cpu')
+            print('loaded', path, repr(checkpoint)[:200], flush=True)
+            del checkpoint
+            gc.collect()
+        except Exception as error:
+            print('refused', path, type(error).__name__,
+                  str(error).replace(chr(10), ' '), flush=True)
+""")
+
+
+def test_no_object_array_by_any_route(tmp_path):
+    """In a child process: an object array over forged pointers crashes the
+    process that loaded it (at the latest when it is freed)."""
+    paths = []
+    for name, (payload, _) in OBJECT_ARRAYS.items():
+        path = tmp_path / f'{name}.pth'
+        write_zip_checkpoint(path, dumps({'state_dict': {}, 'x': payload}))
+        paths.append(str(path))
+    result = subprocess.run([sys.executable, '-c', _LOAD_EACH, *paths],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, (result.returncode, result.stdout,
+                                    result.stderr[-2000:])
+    lines = [line for line in result.stdout.splitlines()
+             if line.startswith(('loaded', 'refused'))]
+    assert len(lines) == len(paths), result.stdout
+    for path, (_, reason), line in zip(paths, OBJECT_ARRAYS.values(), lines):
+        assert line.startswith(f'refused {path} UntrustedCheckpointError'), line
+        assert reason in line
+
+
+# 3. The checkpoint cannot widen the restricted getattr ----------------------
+
+def test_history_buffer_state_cannot_widen_getattr(tmp_path):
+    """A HistoryBuffer BUILD whose statistics methods name '__class__' etc.
+    (mmengine's __setstate__ writes them into the class) and then a getattr
+    of '__class__'."""
+    statistics = {name: Call(GETATTR, Get('HistoryBuffer'), 'min')
+                  for name in ('__class__', '__init__', '__base__')}
+    statistics['mean'] = Call(GETATTR, Get('HistoryBuffer'), 'max')
+    buffer = Build(New(Put('HistoryBuffer', HISTORY_BUFFER)),
+                   {'max_length': 10, 'statistics_methods': statistics})
+    path = tmp_path / 'widen.pth'
+    write_zip_checkpoint(path, dumps({
+        'state_dict': {}, 'buffer': buffer,
+        'walk': Call(GETATTR, Get('HistoryBuffer'), '__class__')}))
+    methods_before = dict(HistoryBuffer._statistics_methods)
+
+    with pytest.raises(UntrustedCheckpointError) as error:
+        _load_checkpoint(str(path), map_location='cpu')
+    assert str(path) in str(error.value)
+    assert HistoryBuffer._statistics_methods == methods_before
+    assert HistoryBuffer._statistics_methods.get('mean') in (None,
+                                                            HistoryBuffer.mean)
+
+
+# 4. Every failure while loading names the file ------------------------------
+
+FAILING_PICKLES = {
+    # BUILD makes __setstate__ an attribute, the next BUILD calls it
+    'non_callable_setstate': Build(
+        Build(New(HISTORY_BUFFER), {'__setstate__': 1}), {'max_length': 1}),
+    # an allowed function called with the wrong arguments
+    'wrong_arguments': Call(Global('torch._utils', '_rebuild_tensor_v2')),
+}
+
+
+@pytest.mark.parametrize('name', sorted(FAILING_PICKLES))
+def test_every_loading_failure_is_an_untrusted_checkpoint_error(
+        tmp_path, name):
+    path = tmp_path / f'{name}.pth'
+    write_zip_checkpoint(path, dumps({'state_dict': {},
+                                      'x': FAILING_PICKLES[name]}))
+    with pytest.raises(UntrustedCheckpointError) as error:
+        _load_checkpoint(str(path), map_location='cpu')
+    assert str(path) in str(error.value)
+
+
+# 5. Legacy files load; other files are refused for what they are -----------
+
+def test_harmless_legacy_checkpoint_loads(trained_work_dir, tmp_path):
+    real = load_local_checkpoint(str(trained_work_dir / 'iter_2.pth'))
+    path = tmp_path / 'legacy.pth'
+    torch.save(real, path, _use_new_zipfile_serialization=False)
+    assert torch.load(path, weights_only=True)['meta']['iter'] == 2
+
+    checkpoint = _load_checkpoint(str(path), map_location='cpu')
+    assert checkpoint['meta']['iter'] == 2
+    for name, tensor in real['state_dict'].items():
+        assert torch.equal(checkpoint['state_dict'][name], tensor), name
+    loss = checkpoint['message_hub']['log_scalars']['train/loss']
+    assert isinstance(loss, HistoryBuffer)
+    assert loss.mean() == real['message_hub']['log_scalars'][
+        'train/loss'].mean()
+
+
+def test_a_directory_is_reported_as_a_directory(tmp_path):
+    path = tmp_path / 'x.pth'
+    path.mkdir()
+    with pytest.raises(UntrustedCheckpointError,
+                       match='is a directory') as error:
+        _load_checkpoint(str(path), map_location='cpu')
+    assert str(path) in str(error.value)
+
+
+@pytest.mark.timeout(60)
+def test_a_fifo_is_reported_without_blocking(tmp_path):
+    path = tmp_path / 'x.pth'
+    os.mkfifo(path)
+    with pytest.raises(UntrustedCheckpointError,
+                       match='named pipe') as error:
+        _load_checkpoint(str(path), map_location='cpu')
+    assert str(path) in str(error.value)
+
+
+def test_a_missing_file_is_reported_as_missing(tmp_path):
+    path = tmp_path / 'x.pth'
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        _load_checkpoint(str(path), map_location='cpu')

@@ -1,81 +1,111 @@
-"""Loading mmengine checkpoints safely with ``torch.load(weights_only=True)``.
+"""Loading mmengine checkpoints without trusting them.
 
-Since torch 2.6, ``torch.load`` only unpickles tensors, containers and an
-allow-list of types. mmengine checkpoints also hold a few of mmengine's own and
-numpy's types (the message hub's ``HistoryBuffer`` with its numpy arrays), so
-``load_from`` and ``--resume`` fail out of the box. Turning ``weights_only`` off
-would let any checkpoint run arbitrary code while it is unpickled.
+Threat model
+------------
+A checkpoint may come from anyone (a download, a shared folder, a copied
+work dir), and loading it is a routine act: ``load_from``, ``--resume``,
+the next stage of a multi-stage schedule, ``init_cfg=dict(type='Pretrained')``,
+``tools/test.py``, ``tools/infer.py``. A checkpoint is a pickle, and a
+pickle can call any function. So loading a checkpoint must not:
 
-This module allow-lists exactly the types mmengine checkpoints contain and
-replaces mmengine's loader for local files with one that inspects the pickle
-first: a checkpoint that needs any other global is refused before anything in
-it runs, with an error naming the file and the global.
+1. run code from it: no global outside an allow-list is called, and no text
+   from it is ever executed (mmengine executes config text kept in
+   checkpoints, see below);
+2. corrupt memory: nothing from it builds a numpy object array (an array of
+   pointers the file forges) or any other object whose memory the file
+   controls;
+3. change the process: nothing from it writes class-level or global state;
+4. hang or exhaust memory: a FIFO named ``x.pth`` is refused without being
+   opened for blocking reads, and a file cannot declare more data (arrays,
+   tensor storages, strings) than it holds;
 
-A user who trusts such a checkpoint allows its extra globals by name, for
-example::
+and a file that cannot be loaded is refused with an
+:class:`UntrustedCheckpointError` naming it and saying what it is (corrupt,
+truncated, a directory, not a torch file, or unsafe: which globals).
+
+What is allowed, and why
+------------------------
+torch (>= 2.6) unpickles with ``weights_only=True``: tensors, containers and
+torch's own allow-list. mmengine checkpoints also hold mmengine's
+``HistoryBuffer`` (the message hub's logs, with ``getattr(HistoryBuffer,
+'min')`` etc.) and numpy arrays, dtypes and scalars. For these globals the
+unpickler gets checked stand-ins (:mod:`~mmseg_gcn.engine.checkpoint_standins`):
+numeric dtypes from a fixed list, raw bytes of exactly the declared size,
+``HistoryBuffer`` state with known keys and types, and a ``getattr`` that
+looks up only the four statistics methods, fixed at import. After loading,
+the stand-ins are replaced by real numpy and mmengine objects.
+
+Local files (mmengine's ``''`` scheme, which every path above uses) are
+inspected first (:mod:`~mmseg_gcn.engine.checkpoint_file`), in the zip and in
+the legacy format: a file whose pickles refer to any other global is refused
+before anything in it runs, naming all of them.
+
+mmengine executes config text from a checkpoint: ``Runner.resume`` runs
+``Config.fromstring(checkpoint['meta']['config'])`` to compare GPU counts, and
+its inferencer, given no config, runs ``message_hub['runtime_info']['cfg']``
+or ``meta['cfg']``. The loaders therefore never hand back a config text where
+mmengine looks for one: ``meta['config']`` and ``meta['cfg']`` are kept as
+``meta['config_text']`` and ``meta['cfg_text']``, and the message hub's copy
+is dropped (a resumed run records its own config there). mmengine itself
+writes ``meta['cfg']``, never ``meta['config']`` (a key of mmcv 1.x
+checkpoints, which mmengine cannot resume), so the GPU-count comparison never
+applied to its checkpoints and is not repeated.
+
+mmengine's other schemes get the same treatment (see
+:func:`install_safe_checkpoint_loading`): ``http://``/``https://`` (and
+``torchvision://``, ``open-mmlab://``, ``mmcls://``, which download through
+it) used ``torch.hub`` with ``weights_only=False``, which runs any code in the
+download; the file is now downloaded into torch's hub cache and loaded as a
+local file. ``pavi://``, ``s3://``/``petrel://`` and the local files of
+``open-mmlab://`` load with torch's default ``weights_only=True``; their
+result goes through the same stand-in replacement and config-text removal.
+
+The opt-in
+----------
+A user who trusts a checkpoint that needs more globals allows them by name::
 
     export MMSEG_GCN_SAFE_GLOBALS=mypackage.module.MyClass,collections.Counter
 
-or from Python with :func:`allow_checkpoint_globals`.
+or from Python with :func:`allow_checkpoint_globals`. An allowed global can be
+called by any checkpoint with any arguments, and objects of an allowed class
+get their attributes from the checkpoint, so allow only what you would import
+and run yourself. The names the stand-ins take (``numpy.ndarray``,
+``numpy.dtype``, ``builtins.getattr``, ``HistoryBuffer``, ...) cannot be
+allowed as the real objects: that would reopen the holes above.
 """
+import functools
 import importlib
 import os
-import pickle
 import os.path as osp
+import pickle
 from typing import Any, Callable, Iterable, List, Optional
+from urllib.parse import urlparse
 
-import numpy as np
+import mmengine.runner.checkpoint as mmengine_checkpoint
 import torch
-from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
+
+from .checkpoint_file import CheckpointFile, CheckpointFileError, \
+    open_checkpoint
+from .checkpoint_standins import (REPLACED_OBJECTS, STAND_INS,
+                                  CheckpointContentError, materialize)
 
 SAFE_GLOBALS_ENV = 'MMSEG_GCN_SAFE_GLOBALS'
 
-
-def _history_buffer_method(owner: Any, name: str) -> Any:
-    """Stands in for ``getattr`` while a checkpoint is unpickled.
-
-    ``HistoryBuffer`` pickles its statistics methods as
-    ``getattr(HistoryBuffer, 'min')``. Allowing ``getattr`` itself would let a
-    pickle reach any attribute of any allowed object; this looks up only those
-    methods.
-    """
-    # The four defaults are registered lazily, by the first HistoryBuffer.
-    allowed = {'min', 'max', 'current', 'mean',
-               *HistoryBuffer._statistics_methods}
-    if owner is HistoryBuffer and name in allowed:
-        return getattr(owner, name)
-    raise pickle.UnpicklingError(
-        f'the checkpoint calls getattr({owner!r}, {name!r}); only '
-        "HistoryBuffer's statistics methods may be looked up")
-
-
-def _numpy_checkpoint_globals() -> List[Any]:
-    """The numpy objects of pickled arrays and scalars (``HistoryBuffer``
-    holds numpy arrays; mmengine logs numpy scalars): the globals, under numpy
-    2's module names and, for checkpoints written with numpy 1, the old ones;
-    and the dtype classes, whose instances the pickle builds."""
-    multiarray = getattr(np, '_core', np.core).multiarray
-    dtype_classes = [type(np.dtype(name)) for name in (
-        'bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16',
-        'uint32', 'uint64', 'float16', 'float32', 'float64')]
-    objects = [multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype,
-               *dtype_classes]
-    numpy1_names = [(multiarray._reconstruct,
-                     'numpy.core.multiarray._reconstruct'),
-                    (multiarray.scalar, 'numpy.core.multiarray.scalar')]
-    return objects + numpy1_names
-
-
-#: Every global an mmengine checkpoint refers to (beyond torch's defaults).
-MMENGINE_CHECKPOINT_GLOBALS: List[Any] = [
-    HistoryBuffer, (_history_buffer_method, 'builtins.getattr'),
-    *_numpy_checkpoint_globals()
-]
+#: Every global an mmengine checkpoint refers to (beyond torch's defaults),
+#: each with the checked stand-in the unpickler gets under its name.
+MMENGINE_CHECKPOINT_GLOBALS: List[Any] = list(STAND_INS)
+_STAND_IN_NAMES = frozenset(name for _, name in STAND_INS)
+#: Where mmengine looks for config text to execute (see the module
+#: docstring): meta keys kept as ``<key>_text``, and the message hub's copy.
+_META_CONFIG_KEYS = ('config', 'cfg')
+_RUNTIME_INFO_CONFIG_KEY = 'cfg'
 
 
 class UntrustedCheckpointError(RuntimeError):
-    """A checkpoint needs globals outside the allow-list; none of it was run."""
+    """A checkpoint cannot be loaded safely: it needs globals outside the
+    allow-list, holds something an mmengine checkpoint never does, or is not
+    a (complete) checkpoint file. Nothing from it was run."""
 
 
 def _import_global(qualified_name: str) -> Any:
@@ -96,14 +126,29 @@ def allow_checkpoint_globals(globals_or_names: Iterable[Any]) -> None:
     """Adds types or functions to the globals checkpoints may refer to.
 
     Only do this for checkpoints you trust: an allowed global can be called
-    while a checkpoint is unpickled.
+    with any arguments while a checkpoint is unpickled.
 
     Args:
         globals_or_names (Iterable): objects, or their qualified names as
             strings (``'package.module.Name'``).
+
+    Raises:
+        ValueError: for a name that cannot be imported, or one of the globals
+            that are loaded through a checked stand-in (``numpy.ndarray``
+            ...): allowing the real one would bypass the checks.
     """
-    objects = [_import_global(g) if isinstance(g, str) else g
-               for g in globals_or_names]
+    objects = []
+    for item in globals_or_names:
+        name = item if isinstance(item, str) else getattr(
+            item, '__qualname__', repr(item))
+        if ((isinstance(item, str) and item in _STAND_IN_NAMES)
+                or any(item is real for real in REPLACED_OBJECTS)):
+            raise ValueError(
+                f'{SAFE_GLOBALS_ENV}: {name} is loaded through a checked '
+                'stand-in already; allowing the real one would let any '
+                'checkpoint go around the checks (e.g. build numpy object '
+                'arrays over forged pointers). Remove it.')
+        objects.append(_import_global(item) if isinstance(item, str) else item)
     torch.serialization.add_safe_globals(objects)
 
 
@@ -112,60 +157,224 @@ def _globals_from_env() -> List[str]:
     return [name.strip() for name in value.split(',') if name.strip()]
 
 
+def _allowed_global_names() -> set:
+    """The globals torch's restricted unpickler resolves, by name (torch's
+    own list and ``add_safe_globals``'), as ``get_unsafe_globals_in_checkpoint``
+    computes them."""
+    from torch import _weights_only_unpickler as unpickler
+    return (set(unpickler._get_allowed_globals())
+            | set(unpickler._get_user_allowed_globals()))
+
+
+def _require_stand_ins() -> None:
+    """Allow-lists the stand-ins, and makes sure no other code of this
+    process allow-listed the real objects or something else under their
+    names (either would bypass the checks)."""
+    torch.serialization.add_safe_globals(MMENGINE_CHECKPOINT_GLOBALS)
+    wrong = []
+    for entry in torch.serialization.get_safe_globals():
+        if isinstance(entry, tuple):
+            obj, name = entry
+        else:
+            obj = entry
+            name = (f'{getattr(obj, "__module__", "")}.'
+                    f'{getattr(obj, "__qualname__", "")}')
+        if (any(obj is real for real in REPLACED_OBJECTS)
+                or (name in _STAND_IN_NAMES and entry not in STAND_INS)):
+            wrong.append(name)
+    if wrong:
+        raise UntrustedCheckpointError(
+            'Refused to load checkpoints: code in this process allow-listed '
+            f'{", ".join(sorted(set(wrong)))} for torch.load '
+            '(torch.serialization.add_safe_globals), which mmseg_gcn loads '
+            'through checked stand-ins; with the real objects any checkpoint '
+            'could build numpy object arrays or change HistoryBuffer. Remove '
+            'that call (or call torch.serialization.clear_safe_globals() and '
+            'then mmseg_gcn.engine.install_safe_checkpoint_loading()).')
+
+
+def _inspect(path: str) -> CheckpointFile:
+    """Opens and inspects a local checkpoint, refusing unsafe globals."""
+    try:
+        checkpoint_file = open_checkpoint(path)
+    except CheckpointFileError as error:
+        raise UntrustedCheckpointError(
+            f'Cannot load checkpoint {path!r}: {error}.') from None
+    unsafe = sorted(checkpoint_file.globals - _allowed_global_names())
+    if unsafe:
+        checkpoint_file.stream.close()
+        names = ', '.join(unsafe)
+        raise UntrustedCheckpointError(
+            f'Refused to load checkpoint {path!r}: it refers to {names}, '
+            'which an mmengine checkpoint does not contain, and unpickling '
+            'it could run arbitrary code. Nothing from the file was run. If '
+            'you trust this file, allow exactly these globals with '
+            f'`export {SAFE_GLOBALS_ENV}={",".join(unsafe)}` (or '
+            'mmseg_gcn.engine.allow_checkpoint_globals) and retry.')
+    return checkpoint_file
+
+
 def check_checkpoint_is_safe(filename: str) -> None:
-    """Raises :class:`UntrustedCheckpointError` unless every global the
-    checkpoint's pickle refers to is allow-listed. Nothing in the file runs.
+    """Inspects a local checkpoint without unpickling it.
+
+    Raises :class:`UntrustedCheckpointError` unless it is a regular file in
+    one of torch's formats whose pickles refer only to allow-listed globals.
+    Nothing in the file runs. Loading it checks its values as well.
 
     Args:
         filename (str): path of a checkpoint saved with ``torch.save``.
+
+    Raises:
+        FileNotFoundError: if it does not exist.
+        UntrustedCheckpointError: saying what the file is and what to do.
     """
+    allow_checkpoint_globals(_globals_from_env())
+    _inspect(osp.expanduser(filename)).stream.close()
+
+
+def _torch_reason(error: pickle.UnpicklingError) -> str:
+    """The unpickler's own words from torch's message (which wraps them in
+    advice about ``weights_only=False``)."""
+    text = str(error)
+    for marker in ('WeightsUnpickler error: ', '\n\n'):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+    return text.split('\n\nCheck the documentation', 1)[0].strip()
+
+
+def _refusal(source: str, error: Exception) -> UntrustedCheckpointError:
+    """The :class:`UntrustedCheckpointError` for a failure while loading
+    ``source`` (any exception: torch's, the stand-ins' or a malformed
+    pickle's)."""
+    if isinstance(error, CheckpointContentError):
+        return UntrustedCheckpointError(
+            f'Refused to load checkpoint {source!r}: {error}. An mmengine '
+            'checkpoint never holds this; nothing from the file was run.')
+    if isinstance(error, pickle.UnpicklingError):
+        return UntrustedCheckpointError(
+            f'Refused to load checkpoint {source!r}: {_torch_reason(error)}. '
+            'Nothing from the file was run.')
+    return UntrustedCheckpointError(
+        f'Cannot load checkpoint {source!r}: {type(error).__name__}: {error}. '
+        'The file is corrupt or truncated, or was crafted to break the '
+        'loader; nothing from it was run. Save or download it again.')
+
+
+def _without_config_texts(checkpoint: Any) -> Any:
+    """Moves config texts away from where mmengine executes them (see the
+    module docstring)."""
+    if not isinstance(checkpoint, dict):
+        return checkpoint
+    meta = checkpoint.get('meta')
+    if isinstance(meta, dict):
+        for key in _META_CONFIG_KEYS:
+            if key in meta:
+                meta[f'{key}_text'] = meta.pop(key)
+    hub = checkpoint.get('message_hub')
+    runtime_info = hub.get('runtime_info') if isinstance(hub, dict) else None
+    if isinstance(runtime_info, dict):
+        runtime_info.pop(_RUNTIME_INFO_CONFIG_KEY, None)
+    return checkpoint
+
+
+def _finish(checkpoint: Any, source: str) -> Any:
+    """What every loader hands back: the unpickled checkpoint with real
+    objects in place of the stand-ins, and no config text where mmengine
+    would execute it."""
     try:
-        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(filename)
-    except Exception as error:
-        raise UntrustedCheckpointError(
-            f'Cannot read checkpoint {filename!r}: {error}. The file is '
-            'corrupt, truncated or not a torch checkpoint; save or download '
-            'it again.') from error
-    if unsafe:
-        names = ', '.join(sorted(unsafe))
-        raise UntrustedCheckpointError(
-            f'Refused to load checkpoint {filename!r}: it refers to '
-            f'{names}, which an mmengine checkpoint does not contain, and '
-            'unpickling it could run arbitrary code. Nothing from the file was '
-            'run. If you trust this file, allow exactly these globals with '
-            f'`export {SAFE_GLOBALS_ENV}={",".join(sorted(unsafe))}` (or '
-            'mmseg_gcn.engine.allow_checkpoint_globals) and retry.')
+        return _without_config_texts(materialize(checkpoint))
+    except CheckpointContentError as error:
+        raise _refusal(source, error) from None
 
 
 def load_local_checkpoint(filename: str,
                           map_location: Optional[Any] = None) -> Any:
-    """mmengine's local-file checkpoint loader, with the safety check first.
+    """mmengine's local-file checkpoint loader, inspecting the file first and
+    checking what it holds (see the module docstring).
 
     Args:
-        filename (str): local checkpoint path.
+        filename (str): local checkpoint path (a symbolic link to a file
+            works: what is checked is the file's content).
         map_location: as for :func:`torch.load`.
 
     Returns:
         The loaded checkpoint (usually a dict).
+
+    Raises:
+        FileNotFoundError: if it does not exist.
+        UntrustedCheckpointError: for any other failure, naming the file.
     """
-    filename = osp.expanduser(filename)
-    if not osp.isfile(filename):
-        raise FileNotFoundError(f'Checkpoint {filename!r} does not exist.')
+    path = osp.expanduser(filename)
     allow_checkpoint_globals(_globals_from_env())
-    check_checkpoint_is_safe(filename)
-    try:
-        return torch.load(filename, map_location=map_location,
-                          weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise UntrustedCheckpointError(
-            f'Refused to load checkpoint {filename!r}: {error}. Nothing from '
-            'the file was run.') from error
+    _require_stand_ins()
+    checkpoint_file = _inspect(path)
+    with checkpoint_file.stream:
+        try:
+            checkpoint = torch.load(checkpoint_file.stream,
+                                    map_location=map_location,
+                                    weights_only=True)
+        except Exception as error:  # noqa: B902 -- all of them name the file
+            raise _refusal(path, error) from error
+    return _finish(checkpoint, path)
+
+
+def _load_url(url: str,
+              model_dir: Optional[str] = None,
+              map_location: Optional[Any] = None,
+              progress: bool = True,
+              check_hash: bool = False,
+              file_name: Optional[str] = None) -> Any:
+    """Takes the place of mmengine's ``load_url`` (``torch.hub`` with
+    ``weights_only=False``): downloads into torch's hub cache as it does, and
+    loads the file with :func:`load_local_checkpoint`."""
+    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    os.makedirs(model_dir, exist_ok=True)
+    file_name = file_name or osp.basename(urlparse(url).path)
+    cached_file = osp.join(model_dir, file_name)
+    if not osp.exists(cached_file):
+        hash_prefix = None
+        if check_hash:
+            match = torch.hub.HASH_REGEX.search(file_name)
+            hash_prefix = match.group(1) if match else None
+        torch.hub.download_url_to_file(url, cached_file, hash_prefix,
+                                       progress=progress)
+    return load_local_checkpoint(cached_file, map_location)
+
+
+def _checked_scheme(loader: Callable) -> Callable:
+    """One of mmengine's scheme loaders, its result finished like a local
+    checkpoint's (stand-ins replaced, config text moved)."""
+    if getattr(loader, '_mmseg_gcn_checked', False):
+        return loader
+
+    @functools.wraps(loader)
+    def load(filename: str, map_location: Optional[Any] = None) -> Any:
+        try:
+            checkpoint = loader(filename, map_location)
+        except (pickle.UnpicklingError, CheckpointContentError) as error:
+            raise _refusal(filename, error) from error
+        return _finish(checkpoint, filename)
+
+    load._mmseg_gcn_checked = True
+    return load
 
 
 def install_safe_checkpoint_loading(
         loader: Callable[[str, Any], Any] = load_local_checkpoint) -> None:
-    """Allow-lists mmengine's checkpoint types and makes ``loader`` the
-    loader of local checkpoint files (``load_from``, ``--resume``,
-    ``init_cfg=dict(type='Pretrained', checkpoint=<path>)``)."""
+    """Makes every checkpoint mmengine loads go through the checks above.
+
+    Allow-lists the stand-ins for mmengine's checkpoint globals, makes
+    ``loader`` the loader of local files (``load_from``, ``--resume``,
+    ``init_cfg=dict(type='Pretrained', checkpoint=<path>)``), makes
+    mmengine's URL loader download and load like a local file, and finishes
+    the result of every other registered scheme the same way.
+    """
     torch.serialization.add_safe_globals(MMENGINE_CHECKPOINT_GLOBALS)
+    # load_from_http (and the model-zoo schemes through it) calls this name
+    mmengine_checkpoint.load_url = _load_url
+    for prefix, scheme_loader in list(CheckpointLoader._schemes.items()):
+        if prefix:
+            CheckpointLoader.register_scheme(
+                prefixes=prefix, loader=_checked_scheme(scheme_loader),
+                force=True)
     CheckpointLoader.register_scheme(prefixes='', loader=loader, force=True)

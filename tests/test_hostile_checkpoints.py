@@ -1,0 +1,500 @@
+"""A suite of crafted hostile checkpoints, each carrying a payload that
+touches a marker file if it ever runs; and legitimate files that must load.
+
+Every hostile file goes through mmengine's own loader (``CheckpointLoader``
+via ``_load_checkpoint``, as ``load_from``, ``--resume``, ``init_cfg``
+Pretrained, tools/test.py and tools/infer.py do); the most dangerous ones
+also through ``tools/train.py`` with ``load_from`` and ``--resume``."""
+import os
+import pickle
+import shutil
+import struct
+import zipfile
+from pathlib import Path
+from typing import Callable, Dict, Tuple
+
+import numpy as np
+import pytest
+import torch
+from checkpoint_crafting import (Build, Call, Get, Global, New, PersistentId,
+                                 Put, Raw, dumps, float32_bytes,
+                                 storage_tensor, write_legacy_checkpoint,
+                                 write_zip_checkpoint)
+from conftest import REPO, TINY_CONFIG, run_tool
+from mmengine.logging.history_buffer import HistoryBuffer
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from mmseg_gcn.engine import UntrustedCheckpointError, load_local_checkpoint
+
+TRAIN = str(REPO / 'tools' / 'train.py')
+HISTORY_BUFFER = Global('mmengine.logging.history_buffer', 'HistoryBuffer')
+GETATTR = Global('__builtin__', 'getattr')
+RECONSTRUCT = Global('numpy._core.multiarray', '_reconstruct')
+RECONSTRUCT_NUMPY1 = Global('numpy.core.multiarray', '_reconstruct')
+SCALAR = Global('numpy._core.multiarray', 'scalar')
+NDARRAY = Global('numpy', 'ndarray')
+DTYPE = Global('numpy', 'dtype')
+REBUILD_FROM_TYPE = Global('torch._tensor', '_rebuild_from_type_v2')
+
+
+def command(marker: Path) -> str:
+    return f'touch {marker}'
+
+
+def checkpoint_with(payload) -> dict:
+    """A checkpoint-shaped pickle tree with ``payload`` inside."""
+    return {'meta': {'iter': 1}, 'state_dict': {}, 'payload': payload}
+
+
+def dtype(name: str, byteorder: str = '<', flags: int = 0) -> Build:
+    return Build(Call(DTYPE, name, False, True),
+                 (3, byteorder, None, None, None, -1, -1, flags))
+
+
+def array(shape, dtype_node, data, reconstruct=RECONSTRUCT) -> Build:
+    return Build(Call(reconstruct, NDARRAY, (0, ), b'b'),
+                 (1, shape, dtype_node, False, data))
+
+
+def history_buffer(state: dict) -> Build:
+    return Build(New(Put('HistoryBuffer', HISTORY_BUFFER)), state)
+
+
+def zip_file(tree) -> Callable[[Path], None]:
+    return lambda path: write_zip_checkpoint(path, dumps(tree))
+
+
+def legacy_file(tree) -> Callable[[Path], None]:
+    return lambda path: write_legacy_checkpoint(path, dumps(tree))
+
+
+# --- the hostile files --------------------------------------------------------
+# name -> (writer(path, marker), what the refusal says)
+
+def _code_execution(marker):
+    return zip_file(checkpoint_with(
+        Call(Global('os', 'system'), command(marker))))
+
+
+def _eval(marker):
+    return zip_file(checkpoint_with(Call(
+        Global('builtins', 'eval'),
+        f"__import__('os').system({command(marker)!r})")))
+
+
+def _import_module(marker):
+    os_module = Call(Global('importlib', 'import_module'), 'os')
+    return zip_file(checkpoint_with(
+        Call(Call(GETATTR, os_module, 'system'), command(marker))))
+
+
+def _legacy_code_execution(marker):
+    return legacy_file(checkpoint_with(
+        Call(Global('subprocess', 'call'), ['sh', '-c', command(marker)])))
+
+
+def _legacy_object_array(marker):
+    return legacy_file(checkpoint_with(
+        array((1, ), dtype('O8', '|', 63), [command(marker)])))
+
+
+def _getattr_walk(marker):
+    """getattr(HistoryBuffer.__init__, '__globals__'): from an allowed class
+    to a module's namespace, and on to os.system."""
+    init = Call(GETATTR, Get('HistoryBuffer'), '__init__')
+    init_globals = Call(GETATTR, init, '__globals__')
+    return zip_file(checkpoint_with([
+        history_buffer({'max_length': 1}), init_globals, command(marker)]))
+
+
+def _getattr_on_numpy(marker):
+    return zip_file(checkpoint_with([
+        Call(GETATTR, DTYPE, '__class__'),
+        Call(GETATTR, NDARRAY, '__reduce_ex__'), command(marker)]))
+
+
+def _getattr_through_tensor_rebuild(marker):
+    """torch's allowed _rebuild_from_type_v2 calls any object on the stack:
+    here the restricted getattr, asking for HistoryBuffer.__init__."""
+    return zip_file(checkpoint_with(Call(
+        REBUILD_FROM_TYPE, GETATTR, Global('torch', 'Tensor'),
+        (HISTORY_BUFFER, '__init__'), {'payload': command(marker)})))
+
+
+def _call_a_statistics_method(marker):
+    """Calls what getattr(HistoryBuffer, 'mean') returns, through
+    _rebuild_from_type_v2, on a HistoryBuffer the pickle controls."""
+    method = Call(GETATTR, HISTORY_BUFFER, 'mean')
+    return zip_file(checkpoint_with(Call(
+        REBUILD_FROM_TYPE, method, Global('torch', 'Tensor'),
+        (command(marker), ), {})))
+
+
+def _ndarray_call(marker):
+    return zip_file(checkpoint_with(
+        [Call(NDARRAY, (4, ), 'O', b'A' * 32), command(marker)]))
+
+
+def _reconstruct_object_dtype(marker):
+    return zip_file(checkpoint_with(array(
+        (2, ), dtype('O8', '|', 63), [HISTORY_BUFFER, command(marker)],
+        reconstruct=RECONSTRUCT_NUMPY1)))
+
+
+def _dtype_flags(marker):
+    return zip_file(checkpoint_with(
+        [array((2, ), dtype('f8', '<', 63), b'A' * 16), command(marker)]))
+
+
+def _structured_dtype(marker):
+    fields = Build(Call(DTYPE, 'V16', False, True),
+                   (3, '|', None, ('a', ), {'a': (dtype('O8', '|', 63), 0)},
+                    16, 8, 63))
+    return zip_file(checkpoint_with([array((1, ), fields, b'A' * 16),
+                                     command(marker)]))
+
+
+def _object_scalar(marker):
+    return zip_file(checkpoint_with(
+        Call(SCALAR, dtype('O8', '|', 63), command(marker))))
+
+
+def _dtype_used_before_built(marker):
+    """A dtype made with NEWOBJ (no name) used by an array."""
+    return zip_file(checkpoint_with(
+        [array((1, ), New(DTYPE), b'A' * 8), command(marker)]))
+
+
+def _huge_declared_array(marker):
+    return zip_file(checkpoint_with(
+        [array((10**12, 10**6), dtype('f8'), b'A' * 16), command(marker)]))
+
+
+def _history_buffer_class_state(marker):
+    """mmengine's HistoryBuffer.__setstate__ writes statistics_methods into
+    the class; a later getattr then finds '__class__' allowed."""
+    methods = {'__class__': Call(GETATTR, Get('HistoryBuffer'), 'min'),
+               'mean': Call(GETATTR, Get('HistoryBuffer'), 'max')}
+    return zip_file(checkpoint_with([
+        history_buffer({'max_length': 1, 'statistics_methods': methods}),
+        Call(GETATTR, Get('HistoryBuffer'), '__class__'), command(marker)]))
+
+
+def _history_buffer_dunder_state(marker):
+    return zip_file(checkpoint_with(history_buffer(
+        {'__class__': NDARRAY, '__dict__': {'cmd': command(marker)},
+         'max_length': 1})))
+
+
+def _history_buffer_called(marker):
+    """HistoryBuffer(log_history, ...) runs np.array(log_history): an
+    object array of whatever the pickle lists."""
+    return zip_file(checkpoint_with(
+        Call(HISTORY_BUFFER, [command(marker), None], [1, 1])))
+
+
+def _history_buffer_object_history(marker):
+    return zip_file(checkpoint_with(history_buffer(
+        {'max_length': 10, '_log_history': [command(marker)],
+         '_count_history': array((1, ), dtype('f8'), b'\0' * 8)})))
+
+
+def _history_buffer_state_twice(marker):
+    """BUILD sets __setstate__ as an attribute, a second BUILD calls it."""
+    return zip_file(checkpoint_with(Build(
+        history_buffer({'__setstate__': command(marker)}), {})))
+
+
+def _huge_bytes(marker):
+    return zip_file(checkpoint_with(
+        [Call(Global('builtins', 'bytes'), 10**12), command(marker)]))
+
+
+def _legacy_huge_storage(marker):
+    storage = ('storage', Global('torch', 'FloatStorage'), '0', 'cpu',
+               2**40, None)
+    return legacy_file(checkpoint_with(
+        [PersistentId(storage), command(marker)]))
+
+
+def _zip_huge_storage(marker):
+    tensor = storage_tensor('0', [0.0] * 2**20)
+    return lambda path: write_zip_checkpoint(
+        path, dumps(checkpoint_with([tensor, command(marker)])),
+        {'0': b'\0' * 8})
+
+
+def _huge_declared_string(marker):
+    tree = dumps(checkpoint_with(command(marker)))
+    # a BINUNICODE of 4 GiB - 1 bytes, the file ending right after its header
+    return lambda path: write_legacy_checkpoint(
+        path, tree[:-1] + pickle.BINUNICODE + struct.pack('<I', 2**32 - 1))
+
+
+def _compressed_zip(marker):
+    """A zip record can declare far more data than the file holds."""
+    tree = dumps(checkpoint_with([None] * 100_000 + [command(marker)]))
+    return lambda path: write_zip_checkpoint(path, tree,
+                                             compression=zipfile.ZIP_DEFLATED)
+
+
+def _self_containing(marker):
+    return zip_file(checkpoint_with([Raw(
+        pickle.EMPTY_LIST + pickle.BINPUT + b'\xf0' + pickle.BINGET
+        + b'\xf0' + pickle.APPEND), command(marker)]))
+
+
+def _truncated_zip(marker):
+
+    def write(path):
+        torch.save({'state_dict': {'w': torch.zeros(1000)},
+                    'cmd': command(marker)}, path)
+        path.write_bytes(path.read_bytes()[:-500])
+    return write
+
+
+def _truncated_legacy(marker):
+
+    def write(path):
+        torch.save({'state_dict': {'w': torch.zeros(1000)},
+                    'cmd': command(marker)}, path,
+                   _use_new_zipfile_serialization=False)
+        path.write_bytes(path.read_bytes()[:-500])
+    return write
+
+
+def _zero_bytes(marker):
+    return lambda path: path.write_bytes(b'')
+
+
+def _plain_pickle(marker):
+    return lambda path: path.write_bytes(
+        dumps(Call(Global('os', 'system'), command(marker))))
+
+
+def _symlink_to_hostile(marker):
+
+    def write(path):
+        target = path.with_name('target.pth')
+        _code_execution(marker)(target)
+        path.symlink_to(target)
+    return write
+
+
+def _fifo(marker):
+    return lambda path: os.mkfifo(path)
+
+
+def _directory(marker):
+
+    def write(path):
+        path.mkdir()
+        _code_execution(marker)(path / 'iter_1.pth')
+    return write
+
+
+HOSTILE: Dict[str, Tuple[Callable, str]] = {
+    'code_execution': (_code_execution, 'os.system'),
+    'eval': (_eval, 'builtins.eval'),
+    'import_module': (_import_module, 'importlib.import_module'),
+    'legacy_code_execution': (_legacy_code_execution, 'subprocess.call'),
+    'legacy_object_array': (_legacy_object_array, "numpy dtype 'O8'"),
+    'getattr_walk': (_getattr_walk, "getattr(HistoryBuffer, '__init__')"),
+    'getattr_on_numpy': (_getattr_on_numpy, "getattr(numpy.dtype, '__class__')"),
+    'getattr_through_tensor_rebuild': (_getattr_through_tensor_rebuild,
+                                       "getattr(HistoryBuffer, '__init__')"),
+    'call_a_statistics_method': (_call_a_statistics_method,
+                                 'not callable'),
+    'ndarray_call': (_ndarray_call, 'numpy.ndarray(...) directly'),
+    'reconstruct_object_dtype': (_reconstruct_object_dtype,
+                                 "numpy dtype 'O8'"),
+    'dtype_flags': (_dtype_flags, 'not that of a plain numeric dtype'),
+    'structured_dtype': (_structured_dtype, "numpy dtype 'V16'"),
+    'object_scalar': (_object_scalar, "numpy dtype 'O8'"),
+    'dtype_used_before_built': (_dtype_used_before_built, 'never built'),
+    'huge_declared_array': (_huge_declared_array, 'which need'),
+    'history_buffer_class_state': (_history_buffer_class_state,
+                                   "getattr(HistoryBuffer, '__class__')"),
+    'history_buffer_dunder_state': (_history_buffer_dunder_state,
+                                    "sets '__class__', '__dict__'"),
+    'history_buffer_called': (_history_buffer_called,
+                              'HistoryBuffer(...) directly'),
+    'history_buffer_object_history': (_history_buffer_object_history,
+                                      'not a 1-d numeric numpy array'),
+    'history_buffer_state_twice': (_history_buffer_state_twice,
+                                   "sets '__setstate__'"),
+    'huge_bytes': (_huge_bytes, 'calls bytes(...) with arguments'),
+    'legacy_huge_storage': (_legacy_huge_storage,
+                            '4398046511104 bytes of tensor data'),
+    'zip_huge_storage': (_zip_huge_storage, 'which holds 8 bytes'),
+    'huge_declared_string': (_huge_declared_string,
+                             'a string of 4294967295 bytes'),
+    'compressed_zip': (_compressed_zip, 'is compressed'),
+    'self_containing': (_self_containing, 'contains itself'),
+    'truncated_zip': (_truncated_zip, 'truncated'),
+    'truncated_legacy': (_truncated_legacy, 'truncated'),
+    'zero_bytes': (_zero_bytes, 'empty (0 bytes)'),
+    'plain_pickle': (_plain_pickle, 'not one written by torch.save'),
+    'symlink_to_hostile': (_symlink_to_hostile, 'os.system'),
+    'fifo': (_fifo, 'a named pipe (FIFO)'),
+    'directory': (_directory, 'a directory'),
+}
+
+
+def write_hostile(name: str, folder: Path) -> Tuple[Path, Path]:
+    """Writes the hostile file ``name``; returns it and its marker."""
+    marker = folder / f'{name}.ran'
+    path = folder / f'{name}.pth'
+    HOSTILE[name][0](marker)(path)
+    return path, marker
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize('name', sorted(HOSTILE))
+def test_hostile_checkpoint_is_refused_through_checkpoint_loader(
+        tmp_path, name):
+    path, marker = write_hostile(name, tmp_path)
+    methods_before = dict(HistoryBuffer._statistics_methods)
+
+    with pytest.raises(UntrustedCheckpointError) as error:
+        _load_checkpoint(str(path), map_location='cpu')
+    message = str(error.value)
+    assert str(path) in message
+    assert HOSTILE[name][1] in message
+    assert not marker.exists()
+    assert HistoryBuffer._statistics_methods == methods_before
+
+
+def test_hostile_suite_is_large_enough():
+    assert len(HOSTILE) >= 15
+
+
+# --- through tools/train.py ----------------------------------------------------
+
+@pytest.mark.parametrize('name', ['legacy_code_execution', 'ndarray_call'])
+def test_hostile_load_from_stops_training(tmp_path, demo_data, name):
+    path, marker = write_hostile(name, tmp_path)
+    result = run_tool([TRAIN, str(TINY_CONFIG),
+                       '--work-dir', str(tmp_path / 'work'),
+                       '--cfg-options', f'load_from={path}'], cwd=demo_data)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert str(path) in result.stderr
+    assert HOSTILE[name][1] in result.stderr
+    assert not marker.exists()
+    assert 'Iter(train)' not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize('name', ['code_execution',
+                                  'history_buffer_class_state'])
+def test_hostile_resume_stops_training(tmp_path, demo_data, trained_work_dir,
+                                       name):
+    """A copied work dir whose last checkpoint was replaced."""
+    work_dir = tmp_path / 'work'
+    shutil.copytree(trained_work_dir, work_dir)
+    hostile, marker = write_hostile(name, tmp_path)
+    checkpoint = work_dir / 'iter_2.pth'
+    shutil.copyfile(hostile, checkpoint)
+    (work_dir / 'last_checkpoint').write_text(str(checkpoint))
+
+    result = run_tool([TRAIN, str(TINY_CONFIG), '--work-dir', str(work_dir),
+                       '--resume', '--cfg-options', 'train_cfg.max_iters=3'],
+                      cwd=demo_data)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert str(checkpoint) in result.stderr
+    assert HOSTILE[name][1] in result.stderr
+    assert not marker.exists()
+    assert 'Iter(train)' not in result.stdout + result.stderr
+
+
+# --- legitimate files load ---------------------------------------------------------
+
+NUMPY_VALUES = {
+    'f8': np.array([0.5, -1.25, 3.0]),
+    'f4_big_endian': np.array([1.5, 2.5], dtype='>f4'),
+    'i8_fortran': np.asfortranarray(np.arange(6, dtype=np.int64).reshape(2, 3)),
+    'u1': np.arange(5, dtype=np.uint8),
+    'b1': np.array([True, False]),
+    'c16': np.array([1 + 2j]),
+    'f2_empty': np.zeros((0, 3), dtype=np.float16),
+    'scalar_f8': np.float64(0.25),
+    'scalar_i4': np.int32(-7),
+    'scalar_bool': np.bool_(True),
+    'dtype': np.dtype('>i2'),
+}
+
+
+def _history_buffer() -> HistoryBuffer:
+    buffer = HistoryBuffer(max_length=5)
+    for value in (1.0, 2.0, 4.0):
+        buffer.update(value)
+    return buffer
+
+
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+def test_numpy_values_and_history_buffers_load_as_themselves(tmp_path,
+                                                             legacy):
+    path = tmp_path / 'legit.pth'
+    saved = {'state_dict': {'w': torch.arange(4.0)},
+             'meta': dict(NUMPY_VALUES, iter=3),
+             'message_hub': {'log_scalars': {'loss': _history_buffer()}}}
+    torch.save(saved, path, _use_new_zipfile_serialization=not legacy)
+
+    loaded = _load_checkpoint(str(path), map_location='cpu')
+    for key, value in NUMPY_VALUES.items():
+        got = loaded['meta'][key]
+        assert type(got) is type(value), key
+        if isinstance(value, np.ndarray):
+            assert got.dtype == value.dtype, key
+            assert got.flags.f_contiguous == value.flags.f_contiguous, key
+            np.testing.assert_array_equal(got, value)
+        else:
+            assert got == value, key
+    buffer = loaded['message_hub']['log_scalars']['loss']
+    assert type(buffer) is HistoryBuffer
+    assert buffer.max_length == 5
+    assert buffer.statistics('mean') == pytest.approx(7 / 3)
+    assert buffer.statistics('max') == 4.0
+    # saved again, it refers to nothing of mmseg_gcn
+    assert b'mmseg_gcn' not in pickle.dumps(loaded, protocol=2)
+
+
+def test_numpy1_names_load(tmp_path):
+    path = tmp_path / 'numpy1.pth'
+    write_zip_checkpoint(path, dumps({'x': array(
+        (2, ), dtype('f8'), np.array([1.0, 2.0]).tobytes(),
+        reconstruct=RECONSTRUCT_NUMPY1), 'y': Call(
+            Global('numpy.core.multiarray', 'scalar'), dtype('i4'),
+            np.int32(3).tobytes())}))
+    loaded = _load_checkpoint(str(path), map_location='cpu')
+    np.testing.assert_array_equal(loaded['x'], [1.0, 2.0])
+    assert loaded['y'] == 3
+
+
+def test_crafted_legacy_file_with_storages_loads(tmp_path):
+    path = tmp_path / 'legacy.pth'
+    tree = {'state_dict': {'w': storage_tensor('0', [1.0, 2.0], legacy=True)}}
+    write_legacy_checkpoint(path, dumps(tree), {'0': float32_bytes([1, 2])})
+    loaded = _load_checkpoint(str(path), map_location='cpu')
+    assert torch.equal(loaded['state_dict']['w'], torch.tensor([1.0, 2.0]))
+
+
+def test_symlink_to_a_real_checkpoint_loads(trained_work_dir, tmp_path):
+    link = tmp_path / 'latest.pth'
+    link.symlink_to(trained_work_dir / 'iter_2.pth')
+    checkpoint = _load_checkpoint(str(link), map_location='cpu')
+    assert checkpoint['meta']['iter'] == 2
+
+
+def test_real_checkpoint_keeps_its_history_buffers(trained_work_dir):
+    """The statistics of a real training run survive loading."""
+    checkpoint = load_local_checkpoint(str(trained_work_dir / 'iter_2.pth'))
+    scalars = checkpoint['message_hub']['log_scalars']
+    assert 'train/loss' in scalars
+    for name, buffer in scalars.items():
+        assert type(buffer) is HistoryBuffer, name
+        logs, counts = buffer.data
+        assert len(logs) == len(counts) >= 1, name
+        assert buffer.statistics('current') == logs[-1], name
+        assert buffer.statistics('mean') == pytest.approx(
+            logs.sum() / counts.sum()), name
+    assert HistoryBuffer._statistics_methods['mean'] is HistoryBuffer.mean
