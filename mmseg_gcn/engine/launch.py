@@ -8,7 +8,9 @@ from typing import Optional, Sequence
 from mmengine.config import Config
 
 from ..datasets import check_dataset_paths
+from .cfg_options import merge_cfg_options
 from .distributed import setup_cpu_distributed
+from .head_channels import check_head_channels
 
 
 def parse_args_with_launcher(
@@ -42,15 +44,18 @@ def load_run_config(config: str,
                     dataloaders: Sequence[str] = ()) -> Config:
     """Loads a config as mmseg's tools do, then prepares the run.
 
-    On top of mmseg's behaviour it checks that the data the run reads exists
-    and sets up multi-process runs on CPU-only machines.
+    On top of mmseg's behaviour it refuses ``--cfg-options`` keys the config
+    does not have (see :mod:`mmseg_gcn.engine.cfg_options`), checks that the
+    data the run reads exists and that the heads take the backbone's output
+    channels, and sets up multi-process runs on CPU-only machines.
 
     Args:
         config (str): config file path.
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
         work_dir (str, optional): overrides the config's ``work_dir``;
             defaults to ``./work_dirs/<config name>``.
-        cfg_options (dict, optional): ``--cfg-options`` overrides.
+        cfg_options (dict, optional): ``--cfg-options`` overrides; a key
+            that starts with ``+`` adds a new key on purpose.
         dataloaders (Sequence[str]): dataloader keys whose paths to check.
 
     Returns:
@@ -60,14 +65,14 @@ def load_run_config(config: str,
         raise FileNotFoundError(f'Config file {config!r} does not exist.')
     cfg = Config.fromfile(config)
     cfg.launcher = launcher
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    merge_cfg_options(cfg, cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
     check_dataset_paths(cfg, *dataloaders)
+    check_head_channels(cfg)
     setup_cpu_distributed(cfg, launcher)
     return cfg
 
