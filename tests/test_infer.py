@@ -11,14 +11,17 @@ from PIL import Image
 
 from mmseg_gcn.apis import (CheckpointMismatchError, UnreadableImageError,
                             find_images, infer_images)
+from mmseg_gcn.apis.inference import UnsupportedImageSizeError
+from mmseg_gcn.engine.head_channels import HeadChannelsError
 
 INFER = str(REPO / 'tools' / 'infer.py')
 DEMO_CONFIGS = REPO / 'configs' / 'demo'
 GCN_CONFIG = DEMO_CONFIGS / 'gcn_r18-d32_1xb8-1k_demo-voc12aug-96x96.py'
 BASELINE_CONFIG = (
     DEMO_CONFIGS / 'gcn-1x1-baseline_r18-d32_1xb8-1k_demo-voc12aug-96x96.py')
-# (height, width): odd, unlike each other and unlike the 96 px crops
-ODD_SIZES = {'tall.png': (203, 61), 'wide.jpg': (75, 331)}
+# (height, width): odd, unlike each other and unlike the 96 px crops, and
+# the smallest image there is (mmseg's visualizer fails on it)
+ODD_SIZES = {'tall.png': (203, 61), 'wide.jpg': (75, 331), 'dot.png': (1, 1)}
 
 
 def _save_checkpoint(config: Path, path: Path) -> Path:
@@ -64,7 +67,7 @@ def test_cli_writes_overlays_and_masks_of_the_input_sizes(
     result = run_tool([INFER, str(GCN_CONFIG), str(checkpoint), str(images),
                        '--out', str(out), '--device', 'cpu'], cwd=tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert 'Segmented 2 image(s)' in result.stdout
+    assert 'Segmented 3 image(s)' in result.stdout
     for name, size in ODD_SIZES.items():
         stem = Path(name).stem
         mask = Image.open(out / 'pred' / f'{stem}.png')
@@ -74,7 +77,7 @@ def test_cli_writes_overlays_and_masks_of_the_input_sizes(
         overlay = cv2.imread(str(out / 'vis' / f'{stem}.png'))
         assert overlay.shape == (*size, 3)
     assert sorted(p.name for p in (out / 'pred').iterdir()) == [
-        'tall.png', 'wide.png'
+        'dot.png', 'tall.png', 'wide.png'
     ]
 
 
@@ -119,3 +122,32 @@ def test_checkpoint_of_another_model_is_refused(images, tmp_path):
     with pytest.raises(CheckpointMismatchError, match='does not fit'):
         infer_images(GCN_CONFIG, baseline, images, tmp_path / 'out',
                      device='cpu')
+
+
+def test_image_the_test_resize_would_make_0_px_thin_is_refused_first(
+        checkpoint, images, tmp_path):
+    """The demo config resizes to fit (512, 128), keeping the aspect ratio:
+    1x1024 px becomes 1x512, 1x1025 px 0x512 (an OpenCV error, before)."""
+    cv2.imwrite(str(images / 'line.png'), np.zeros((1, 1024, 3), np.uint8))
+    cv2.imwrite(str(images / 'thread.png'), np.zeros((1, 1025, 3), np.uint8))
+    with pytest.raises(UnsupportedImageSizeError) as error:
+        infer_images(GCN_CONFIG, checkpoint, images, tmp_path / 'out')
+    message = str(error.value)
+    assert 'thread.png' in message and '1025x1 px' in message
+    assert 'at most about 1024 times the short side' in message
+    assert not (tmp_path / 'out').exists()  # nothing segmented yet
+    (images / 'thread.png').unlink()
+    results = infer_images(GCN_CONFIG, checkpoint, images / 'line.png',
+                           tmp_path / 'out', device='cpu')
+    assert results[0].shape == (1, 1024)
+
+
+def test_head_channels_are_checked_before_the_model_is_built(
+        checkpoint, images, tmp_path):
+    config = tmp_path / 'wrong_channels.py'
+    config.write_text(
+        f'_base_ = [{str(GCN_CONFIG)!r}]\n'
+        'model = dict(decode_head=dict(in_channels=(64, 128, 256, 256)))\n')
+    with pytest.raises(HeadChannelsError,
+                       match=r'have \(64, 128, 256, 512\) channels'):
+        infer_images(config, checkpoint, images, tmp_path / 'out')

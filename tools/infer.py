@@ -72,7 +72,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     from mmseg_gcn.apis import (CheckpointMismatchError, UnreadableImageError,
                                 infer_images)
+    from mmseg_gcn.apis.inference import UnsupportedImageSizeError
     from mmseg_gcn.engine import UntrustedCheckpointError
+    from mmseg_gcn.engine.head_channels import HeadChannelsError
 
     def report(result) -> None:
         height, width = result.shape
@@ -84,8 +86,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             args.config, args.checkpoint, args.inputs, args.out,
             device=args.device, opacity=args.opacity,
             with_labels=not args.no_labels, on_result=report)
-    except (FileNotFoundError, UnreadableImageError, CheckpointMismatchError,
-            UntrustedCheckpointError) as error:
+    except (FileNotFoundError, UnreadableImageError,
+            UnsupportedImageSizeError, HeadChannelsError,
+            CheckpointMismatchError, UntrustedCheckpointError) as error:
         print(f'error: {error}', file=sys.stderr)
         return 1
     print(f'Segmented {len(results)} image(s) into {args.out}')

@@ -5,6 +5,13 @@ prediction (``vis/<stem>.png``) and the raw predicted mask
 (``pred/<stem>.png``: one class index per pixel, the image's size, stored as
 a palette PNG like PASCAL VOC's labels, so ``np.array(Image.open(path))``
 gives the indices and an image viewer shows the colours).
+
+Any image from 1x1 px up works. What can fail is the aspect ratio: a test
+pipeline's ``Resize(scale=..., keep_ratio=True)`` scales the long side to at
+most ``max(scale)``, so an image whose long side is more than about
+``2 * max(scale)`` times its short side would become 0 px thin (OpenCV then
+fails). :func:`infer_images` refuses such an image, naming it, before the
+model is built.
 """
 import os
 import os.path as osp
@@ -14,10 +21,15 @@ from typing import Callable, List, NamedTuple, Optional, Sequence, Union
 import cv2
 import numpy as np
 import torch.nn as nn
+from mmcv.image import rescale_size
 from mmcv.transforms import Compose
-from mmengine.config import ConfigDict
+from mmengine.config import Config, ConfigDict
+from mmengine.structures import PixelData
 from mmseg.apis import MMSegInferencer
+from mmseg.structures import SegDataSample
 from PIL import Image
+
+from ..engine.head_channels import check_head_channels
 
 PathLike = Union[str, Path]
 
@@ -34,6 +46,10 @@ _ANNOTATION_LOADERS = ('LoadAnnotations', 'CheckedLoadAnnotations',
 
 class UnreadableImageError(ValueError):
     """An input file exists but cannot be decoded as an image."""
+
+
+class UnsupportedImageSizeError(ValueError):
+    """An image the test pipeline would resize to 0 px on a side."""
 
 
 class CheckpointMismatchError(ValueError):
@@ -61,6 +77,22 @@ def _type_name(transform: dict) -> str:
     return str(transform['type']).rsplit('.', 1)[-1]
 
 
+def _inference_transforms(cfg: ConfigDict) -> List[dict]:
+    """The config's test pipeline without its annotation loaders."""
+    return [
+        dict(t) for t in cfg.test_dataloader.dataset.pipeline
+        if _type_name(t) not in _ANNOTATION_LOADERS
+    ]
+
+
+def _with_numpy_mask(pred: SegDataSample) -> SegDataSample:
+    """A copy of a prediction whose ``pred_sem_seg`` is a numpy array."""
+    sample = pred.clone()
+    sample.pred_sem_seg = PixelData(
+        data=pred.pred_sem_seg.data.cpu().numpy())
+    return sample
+
+
 class SegInferencer(MMSegInferencer):
     """``MMSegInferencer`` for this package's configs.
 
@@ -70,7 +102,8 @@ class SegInferencer(MMSegInferencer):
       ``CheckedLoadAnnotations`` (mmseg's looks for ``LoadImageFromFile``
       only);
     - refuses a checkpoint that does not fit the config (mmseg's loads what
-      matches, warns, and predicts with the rest left random).
+      matches, warns, and predicts with the rest left random);
+    - draws 1x1 px images (mmseg's visualizer raises an ``IndexError``).
 
     Takes the arguments of :class:`mmseg.apis.MMSegInferencer`.
     """
@@ -85,10 +118,7 @@ class SegInferencer(MMSegInferencer):
         Returns:
             Compose: The pipeline for one input image.
         """
-        pipeline = [
-            dict(t) for t in cfg.test_dataloader.dataset.pipeline
-            if _type_name(t) not in _ANNOTATION_LOADERS
-        ]
+        pipeline = _inference_transforms(cfg)
         loaders = [
             i for i, t in enumerate(pipeline)
             if _type_name(t) in _IMAGE_LOADERS
@@ -112,6 +142,26 @@ class SegInferencer(MMSegInferencer):
         if checkpoint is not None:
             _check_weights_fit(model, checkpoint)
         super()._load_weights_to_model(model, checkpoint, cfg)
+
+    def visualize(self, inputs: list, preds: List[SegDataSample],
+                  **kwargs) -> Optional[List[np.ndarray]]:
+        """mmseg's ``visualize``, given the predicted masks as numpy arrays.
+
+        mmseg's visualizer indexes the image with ``mask == label``. For a
+        1x1 px image that is a one-element torch tensor, which numpy takes
+        as the integer index 0 or 1 (an ``IndexError``); a numpy mask
+        indexes the pixels at any size.
+
+        Args:
+            inputs (list): The inputs, as mmseg's ``visualize`` takes them.
+            preds (list[SegDataSample]): The predictions (not changed).
+            **kwargs: The other arguments of mmseg's ``visualize``.
+
+        Returns:
+            list[np.ndarray], optional: The drawings, if asked for.
+        """
+        return super().visualize(inputs, [_with_numpy_mask(p) for p in preds],
+                                 **kwargs)
 
 
 def _check_weights_fit(model: nn.Module, checkpoint: dict) -> None:
@@ -199,6 +249,41 @@ def read_image(path: PathLike) -> np.ndarray:
     return image
 
 
+def check_image_size(path: PathLike, shape: Sequence[int],
+                     cfg: ConfigDict) -> None:
+    """Refuses an image that the test pipeline would resize to nothing.
+
+    Follows each ``Resize(scale=..., keep_ratio=True)`` of the test pipeline
+    as mmcv computes it; other resizes give a fixed size.
+
+    Args:
+        path (str | Path): The image, for the message.
+        shape (Sequence[int]): Its height and width.
+        cfg (ConfigDict): The model config.
+
+    Raises:
+        UnsupportedImageSizeError: If a side would become 0 px.
+    """
+    height, width = shape[:2]
+    for transform in _inference_transforms(cfg):
+        scale = transform.get('scale')
+        if (_type_name(transform) != 'Resize'
+                or not transform.get('keep_ratio') or scale is None):
+            continue
+        scale = tuple(scale) if isinstance(scale, list) else scale
+        new_width, new_height = rescale_size((width, height), scale)
+        if min(new_width, new_height) < 1:
+            fix = (f'With this config the long side may be at most about '
+                   f'{2 * max(scale)} times the short side: crop the image, '
+                   'or pad its short side.' if isinstance(scale, tuple) else
+                   'Give a larger image.')
+            raise UnsupportedImageSizeError(
+                f'{str(path)!r} is {width}x{height} px (width x height): the '
+                f'test pipeline of the config resizes it by {scale}, keeping '
+                f'its aspect ratio, to {new_width}x{new_height} px, which the '
+                f'model cannot take. {fix}')
+
+
 def _output_names(images: Sequence[Path]) -> List[str]:
     """File stems, with the extension kept where two images share a stem
     (``a.jpg`` and ``a.png`` -> ``a_jpg`` and ``a_png``)."""
@@ -257,18 +342,28 @@ def infer_images(config: PathLike,
 
     Raises:
         FileNotFoundError: If the config, checkpoint or inputs are missing.
-        UnreadableImageError: If an input cannot be decoded (checked before
-            the model is built).
+        UnreadableImageError: If an input cannot be decoded.
+        UnsupportedImageSizeError: If the test pipeline would resize an
+            input to 0 px on a side.
+        HeadChannelsError: If the config's heads do not take its backbone's
+            output channels.
         CheckpointMismatchError: If the checkpoint does not fit the config.
+
+        All but the last are checked before the model is built.
     """
     for kind, path in (('config', config), ('checkpoint', checkpoint)):
         if not osp.isfile(path):
             raise FileNotFoundError(f'{kind} file {str(path)!r} does not '
                                     'exist.')
+    cfg = Config.fromfile(str(config))
     images = find_images(inputs)
-    shapes = [read_image(p).shape[:2] for p in images]
+    shapes = []
+    for path in images:
+        shapes.append(read_image(path).shape[:2])
+        check_image_size(path, shapes[-1], cfg)
+    check_head_channels(cfg)
     inferencer = SegInferencer(
-        model=str(config), weights=str(checkpoint), device=device)
+        model=cfg, weights=str(checkpoint), device=device)
     # one progress bar per image would be noise; on_result reports instead
     inferencer.show_progress = False
     palette = inferencer.model.dataset_meta.get('palette')
