@@ -37,7 +37,8 @@ def parse_args() -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file.')
+        'in xxx=yyy format will be merged into config file. A key the config '
+        'does not have is refused; write +xxx=yyy to add one on purpose.')
     parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
     parser.add_argument(
