@@ -9,7 +9,8 @@
   converter.
 - Hooks the tests add through ``custom_hooks``: :class:`RecordStartHook`
   saves the weights each stage starts from; :class:`KillAtIterHook` kills the
-  process mid-stage, like a crash.
+  process mid-stage, like a crash; :class:`StopAtIterHook` stops one process
+  of a multi-process run (SIGSTOP), like a hung peer.
 - ``python tests/stages_helpers.py SCHEDULE WORK_DIR OPTIONS_JSON`` runs
   :func:`mmseg_gcn.engine.stages.run_schedule` with those options (dicts
   included, which ``--cfg-options`` cannot express).
@@ -190,6 +191,23 @@ class KillAtIterHook(Hook):
         folder = osp.basename(osp.normpath(runner.work_dir))
         if folder == self.stage_folder and runner.iter + 1 == self.at_iter:
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+@HOOKS.register_module()
+class StopAtIterHook(Hook):
+    """Stops the process of rank ``rank`` (SIGSTOP: it hangs, its sockets
+    stay open) after iteration ``at_iter``, and says so first."""
+
+    def __init__(self, rank: int, at_iter: int) -> None:
+        self.rank = rank
+        self.at_iter = at_iter
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        from mmengine.dist import get_rank
+        if get_rank() == self.rank and runner.iter + 1 == self.at_iter:
+            print(f'StopAtIterHook: stopping rank {self.rank}', flush=True)
+            os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -1,4 +1,13 @@
-"""tools/dist_train.sh trains with two CPU processes (gloo, DDP)."""
+"""tools/dist_train.sh trains with two CPU processes (gloo, DDP), and a
+hung process ends the run with a clear error instead of a 30-minute wait."""
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
 import torch
 from conftest import REPO, TINY_CONFIG, free_port, run_tool
 
@@ -29,3 +38,56 @@ def test_dist_test_two_cpu_processes(tmp_path, demo_data, trained_work_dir):
     # every val image is evaluated once, across both processes
     assert 'Iter(test) [2/2]' in log
     assert 'mIoU' in log
+
+
+def test_a_stopped_process_ends_the_run_after_the_timeout(tmp_path,
+                                                          demo_data):
+    """Rank 1 stops (SIGSTOP) after its first iteration; rank 0 waits
+    MMSEG_GCN_DIST_TIMEOUT seconds, then reports the timeout clearly."""
+    timeout_s = 10
+    config = tmp_path / 'stop_rank1.py'
+    config.write_text(
+        f'_base_ = [{str(TINY_CONFIG)!r}]\n'
+        "custom_imports = dict(imports=['stages_helpers'], "
+        'allow_failed_imports=False)\n'
+        "custom_hooks = [dict(type='StopAtIterHook', rank=1, at_iter=1)]\n"
+        'train_cfg = dict(max_iters=4, val_interval=4)\n')
+    env = dict(os.environ, PYTHON=sys.executable, PYTHONUNBUFFERED='1',
+               PYTHONPATH=str(REPO / 'tests'), PORT=str(free_port()),
+               MMSEG_GCN_DIST_TIMEOUT=str(timeout_s))
+    run = subprocess.Popen(
+        ['bash', str(REPO / 'tools' / 'dist_train.sh'), str(config), '2',
+         '--work-dir', str(tmp_path / 'work')],
+        cwd=demo_data, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in run.stdout],
+                     daemon=True).start()
+    log, stopped_at, error = [], None, None
+    deadline = time.monotonic() + 120
+    try:
+        while error is None and time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=1)
+            except queue.Empty:
+                if run.poll() is not None and lines.empty():
+                    break
+                continue
+            log.append(line)
+            if 'StopAtIterHook: stopping rank 1' in line:
+                stopped_at = time.monotonic()
+                # torch's default would make rank 0 wait 30 minutes
+                deadline = stopped_at + timeout_s + 30
+            elif line.startswith('error: process 0 of 2:'):
+                error, error_at = line, time.monotonic()
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)  # the stopped rank and torchrun
+        run.wait()
+    text = ''.join(log)
+    assert stopped_at is not None, text[-5000:]
+    assert error is not None, text[-5000:]
+    assert 'a multi-process operation timed out after 10 s' in error
+    assert 'another process of this run stopped, hung or died' in error
+    assert 'MMSEG_GCN_DIST_TIMEOUT' in error
+    # rank 0 may start waiting just before rank 1 says it stops
+    assert 0 < error_at - stopped_at < timeout_s + 30

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO, free_port, run_tool
+from conftest import REPO, TINY_CONFIG, free_port, run_tool
 from stages_helpers import TINY_OPTIONS, make_stage_data, to_cli
 
 from mmseg_gcn.engine.stages import (StageError, load_schedule,
@@ -284,3 +284,138 @@ def test_multi_scale_flip_test_of_the_final_model(cityscapes_run, stage_data,
     assert 0 <= metrics['mIoU'] <= 100
     assert_same_weights(runner.model.module.state_dict(),
                         weights(work_dir / 'stage2_fine' / 'final.pth'))
+
+
+@pytest.fixture
+def copied_cityscapes(cityscapes_run, tmp_path, monkeypatch, stage_data):
+    """A copy of the whole finished Cityscapes work dir (its
+    ``last_checkpoint`` files still name the original's checkpoints), whose
+    stage 1 lost its final weights; run from the data folder."""
+    work_dir, returncode, _ = cityscapes_run
+    assert returncode == 0
+    copy = tmp_path / 'copy'
+    shutil.copytree(work_dir, copy)
+    stage1 = copy / 'stage1_coarse-fine'
+    (stage1 / 'final.pth').unlink()
+    (stage1 / 'stage_done.json').unlink()
+    monkeypatch.chdir(stage_data)
+    return work_dir, copy
+
+
+def test_copied_work_dir_uses_only_its_own_checkpoints(copied_cityscapes,
+                                                       capsys):
+    """A copy's last_checkpoint names the original's iter_2.pth: the copy's
+    own iter_2.pth is used, and without one the run stops and says why."""
+    original, copy = copied_cityscapes
+    stage1 = copy / 'stage1_coarse-fine'
+    pointer = stage1 / 'last_checkpoint'
+    original_iter2 = original / 'stage1_coarse-fine' / 'iter_2.pth'
+    assert pointer.read_text() == str(original_iter2)
+    # the copy's iter_2.pth differs from the original's: another intact
+    # iteration-2 checkpoint of the same model
+    other = original / 'stage2_fine' / 'iter_2.pth'
+    shutil.copy(other, stage1 / 'iter_2.pth')
+    assert weights(other).keys() == weights(original_iter2).keys()
+
+    run_schedule(str(CITYSCAPES), work_dir=str(copy),
+                 cfg_options=CITYSCAPES_OPTIONS)
+    assert_same_weights(weights(stage1 / 'final.pth'), weights(other))
+    out = capsys.readouterr().out
+    assert f'names {original_iter2}, outside {stage1}' in out
+    assert "stage 1/2 'coarse+fine': training had ended at" in out
+
+    # without a namesake in the copy, the original is not used either
+    for name in ('final.pth', 'stage_done.json', 'iter_2.pth'):
+        (stage1 / name).unlink()
+    with pytest.raises(StageError) as error:
+        run_schedule(str(CITYSCAPES), work_dir=str(copy),
+                     cfg_options=CITYSCAPES_OPTIONS)
+    message = str(error.value)
+    assert f'{pointer} names {original_iter2}, which is outside' in message
+    assert f'delete {pointer}' in message  # how to fix it
+    assert not (stage1 / 'final.pth').exists()
+
+
+def test_custom_checkpoint_names_give_the_iteration_from_the_checkpoint(
+        copied_cityscapes, capsys):
+    """With CheckpointHook(filename_tmpl='ckpt_{}.pth') the last checkpoint
+    is at the stage's end: its final weights are written, no training."""
+    _, copy = copied_cityscapes
+    stage1 = copy / 'stage1_coarse-fine'
+    for i in (1, 2):
+        (stage1 / f'iter_{i}.pth').rename(stage1 / f'ckpt_{i}.pth')
+    (stage1 / 'last_checkpoint').write_text(str(stage1 / 'ckpt_2.pth'))
+    run_schedule(str(CITYSCAPES), work_dir=str(copy),
+                 cfg_options=dict(CITYSCAPES_OPTIONS, **{
+                     'default_hooks.checkpoint.filename_tmpl': 'ckpt_{}.pth'
+                 }))
+    out = capsys.readouterr().out
+    assert (f"stage 1/2 'coarse+fine': training had ended at "
+            f"{stage1 / 'ckpt_2.pth'}") in out
+    assert train_iters(out) == []
+    assert_same_weights(weights(stage1 / 'final.pth'),
+                        weights(stage1 / 'ckpt_2.pth'))
+
+
+def truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-1000])
+
+
+def test_truncated_last_checkpoint_gives_way_to_the_newest_intact_one(
+        copied_cityscapes, capsys):
+    _, copy = copied_cityscapes
+    stage1 = copy / 'stage1_coarse-fine'
+    (stage1 / 'last_checkpoint').write_text(str(stage1 / 'iter_2.pth'))
+    truncate(stage1 / 'iter_2.pth')
+    run_schedule(str(CITYSCAPES), work_dir=str(copy),
+                 cfg_options=CITYSCAPES_OPTIONS)
+    out = capsys.readouterr().out
+    assert f"cannot resume from {stage1 / 'iter_2.pth'}" in out
+    assert (f"Resuming from the newest intact checkpoint in {stage1} "
+            f"instead, {stage1 / 'iter_1.pth'} (iteration 1)") in out
+    assert train_iters(out) == [2]  # iteration 2 again, from iteration 1
+    assert json.loads((stage1 / 'stage_done.json').read_text())['iter'] == 2
+    assert_same_weights(weights(stage1 / 'final.pth'),
+                        weights(stage1 / 'iter_2.pth'))
+
+
+def test_tools_report_an_unusable_checkpoint_the_same_way(copied_cityscapes,
+                                                          stage_data):
+    """No intact checkpoint left: tools/train_stages.py and tools/train.py
+    (which also runs schedules) stop with the same one-line error."""
+    _, copy = copied_cityscapes
+    stage1 = copy / 'stage1_coarse-fine'
+    (stage1 / 'last_checkpoint').write_text(str(stage1 / 'iter_2.pth'))
+    for i in (1, 2):
+        truncate(stage1 / f'iter_{i}.pth')
+    errors = []
+    for tool in ('train_stages.py', 'train.py'):
+        result = run_tool(
+            [str(REPO / 'tools' / tool), str(CITYSCAPES), '--work-dir',
+             str(copy), '--cfg-options', *to_cli(CITYSCAPES_OPTIONS)],
+            cwd=stage_data)
+        assert result.returncode == 1, result.stdout[-3000:] + result.stderr
+        assert 'Traceback' not in result.stderr, result.stderr
+        errors.append(result.stderr.strip().splitlines()[-1])
+    assert errors[0] == errors[1]
+    assert errors[0].startswith(
+        "error: stage 1/2 'coarse+fine' was interrupted: Cannot resume from "
+        f"{stage1 / 'iter_2.pth'}")
+    assert 'no other intact checkpoint' in errors[0]
+    assert f"delete {stage1 / 'last_checkpoint'}" in errors[0]
+
+
+def test_train_resume_uses_only_its_work_dir(trained_work_dir, demo_data,
+                                             tmp_path):
+    """tools/train.py --resume in a copied work dir whose own checkpoint is
+    gone does not resume from the original's."""
+    copy = tmp_path / 'copy'
+    shutil.copytree(trained_work_dir, copy)
+    (copy / 'iter_2.pth').unlink()
+    result = run_tool([str(REPO / 'tools' / 'train.py'), str(TINY_CONFIG),
+                       '--work-dir', str(copy), '--resume'], cwd=demo_data)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr
+    assert 'Traceback' not in result.stderr, result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        f"error: {copy / 'last_checkpoint'} names "
+        f"{trained_work_dir / 'iter_2.pth'}, which is outside {copy}")

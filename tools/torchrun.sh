@@ -3,6 +3,8 @@
 # Used by dist_train.sh and dist_test.sh. One process per GPU (nccl); on a
 # machine without GPUs, CPU processes (gloo). Multi-node: set NNODES,
 # NODE_RANK, MASTER_ADDR and PORT on every node; PYTHON picks the interpreter.
+# A process that hangs ends the run after env_cfg.dist_cfg.timeout seconds
+# (default 600; MMSEG_GCN_DIST_TIMEOUT=SECONDS changes the default).
 set -euo pipefail
 SCRIPT=$1
 NPROC=$2

@@ -3,10 +3,17 @@
 On top of mmseg's script it registers ``mmseg_gcn``'s components, loads
 checkpoints safely on torch >= 2.6, checks that the dataset exists before
 building anything, and runs ``--launcher pytorch`` on CPU-only machines
-(gloo), e.g. ``bash tools/dist_train.sh CONFIG 2``.
+(gloo), e.g. ``bash tools/dist_train.sh CONFIG 2``. ``--resume`` resumes only
+from a checkpoint inside the work dir (see :mod:`mmseg_gcn.engine.resume`).
+
+An error the user can fix (missing data, a checkpoint that cannot be used, a
+bad schedule) ends it with an ``error: ...`` line and exit code 1, as
+``tools/train_stages.py`` does (:mod:`mmseg_gcn.engine.errors`).
 """
 import argparse
 import logging
+import os
+import sys
 
 from mmengine.config import DictAction
 from mmengine.logging import print_log
@@ -14,6 +21,8 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from mmseg_gcn.engine import load_run_config, parse_args_with_launcher
+from mmseg_gcn.engine.errors import run_reporting_errors
+from mmseg_gcn.engine.resume import checkpoint_folder, find_resume_checkpoint
 from mmseg_gcn.engine.stages import is_schedule_config, run_schedule
 
 
@@ -58,6 +67,20 @@ def enable_amp(cfg) -> None:
     cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
+def resume_from_work_dir(cfg) -> None:
+    """``--resume`` without ``load_from``: resumes from the work dir's last
+    checkpoint, only inside the work dir, falling back to the newest intact
+    one (mmengine would follow ``last_checkpoint`` anywhere)."""
+    point = find_resume_checkpoint(cfg.work_dir,
+                                   checkpoint_folder(cfg, cfg.work_dir))
+    if point is None:
+        return
+    if os.environ.get('RANK', '0') == '0':
+        for note in point.notes:
+            print_log(note, logger='current', level=logging.WARNING)
+    cfg.load_from = point.path
+
+
 def main() -> None:
     args = parse_args()
     if is_schedule_config(args.config):
@@ -79,6 +102,8 @@ def main() -> None:
     if args.amp:
         enable_amp(cfg)
     cfg.resume = args.resume
+    if args.resume and cfg.get('load_from') is None:
+        resume_from_work_dir(cfg)
 
     runner = (Runner.from_cfg(cfg) if 'runner_type' not in cfg
               else RUNNERS.build(cfg))
@@ -86,4 +111,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_reporting_errors(main))

@@ -8,6 +8,10 @@ Example::
 Each stage trains in ``<work_dir>/stage<i>_<name>`` and starts from the
 previous stage's final weights; rerunning the command skips finished stages
 and resumes an interrupted one. See :mod:`mmseg_gcn.engine.stages`.
+
+An error the user can fix (a bad schedule, missing data, a checkpoint that
+cannot be used) ends it with an ``error: ...`` line and exit code 1, as
+``tools/train.py`` does (:mod:`mmseg_gcn.engine.errors`).
 """
 import argparse
 import sys
@@ -15,7 +19,8 @@ import sys
 from mmengine.config import DictAction
 
 from mmseg_gcn.engine import parse_args_with_launcher
-from mmseg_gcn.engine.stages import StageError, run_schedule
+from mmseg_gcn.engine.errors import run_reporting_errors
+from mmseg_gcn.engine.stages import run_schedule
 
 
 def parse_args() -> argparse.Namespace:
@@ -34,19 +39,14 @@ def parse_args() -> argparse.Namespace:
     return parse_args_with_launcher(parser)
 
 
-def main() -> int:
+def main() -> None:
     args = parse_args()
-    try:
-        run_schedule(
-            args.schedule,
-            work_dir=args.work_dir,
-            cfg_options=args.cfg_options,
-            launcher=args.launcher)
-    except StageError as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
-    return 0
+    run_schedule(
+        args.schedule,
+        work_dir=args.work_dir,
+        cfg_options=args.cfg_options,
+        launcher=args.launcher)
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_reporting_errors(main))

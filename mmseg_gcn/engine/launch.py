@@ -9,7 +9,7 @@ from mmengine.config import Config
 
 from ..datasets import check_dataset_paths
 from .cfg_options import merge_cfg_options
-from .distributed import setup_cpu_distributed
+from .distributed import set_dist_timeout, setup_cpu_distributed
 from .head_channels import check_head_channels
 
 
@@ -73,6 +73,7 @@ def load_run_config(config: str,
                                 osp.splitext(osp.basename(config))[0])
     check_dataset_paths(cfg, *dataloaders)
     check_head_channels(cfg)
+    set_dist_timeout(cfg, launcher)
     setup_cpu_distributed(cfg, launcher)
     return cfg
 

@@ -15,13 +15,19 @@ the stages in order, each in its own folder ``<work_dir>/stage<i>_<name>``:
 - a finished stage holds ``final.pth`` (its final weights, with the dataset
   meta, as mmseg's inference tools expect) and ``stage_done.json``, written
   atomically in that order; a rerun skips it;
-- an interrupted stage resumes from its last checkpoint;
+- an interrupted stage resumes from its last checkpoint, found by
+  :func:`~mmseg_gcn.engine.resume.find_resume_checkpoint`: only checkpoints
+  inside the stage's own folder count (a copied work folder never uses the
+  original's), the iteration comes from the checkpoint's ``meta['iter']``, and
+  a truncated last checkpoint gives way to the newest intact one, saying so;
 - a previous stage's final weights that are missing, changed since the stage
   finished (their SHA-256 is recorded) or unsafe to load stop the run with an
   error naming the file and how to recreate it.
 
 In distributed runs every process runs the same stages; rank 0 decides what
-to do with each stage and writes the stage files, the others follow.
+to do with each stage and writes the stage files, the others follow. The
+processes wait for each other at most ``env_cfg.dist_cfg.timeout`` seconds of
+the first stage's config (default: see :mod:`mmseg_gcn.engine.distributed`).
 """
 import copy
 import datetime
@@ -46,8 +52,10 @@ from mmseg.registry import RUNNERS
 from ..datasets import check_dataset_paths
 from .checkpoint import (UntrustedCheckpointError, check_checkpoint_is_safe,
                          load_local_checkpoint)
-from .distributed import setup_cpu_distributed
+from .distributed import set_dist_timeout, setup_cpu_distributed
 from .launch import load_run_config
+from .resume import (ResumeCheckpointError, ResumePoint, checkpoint_folder,
+                     find_resume_checkpoint)
 
 #: Config key that makes a config a schedule.
 SCHEDULE_KEY = 'stages'
@@ -205,35 +213,34 @@ def _read_marker(stage: Stage) -> dict:
         ) from error
 
 
-def latest_checkpoint(stage: Stage) -> Optional[str]:
+def latest_checkpoint(stage: Stage,
+                      cfg: Optional[Config] = None) -> Optional[ResumePoint]:
     """The checkpoint an interrupted stage resumes from.
 
     Args:
         stage (Stage): the stage.
+        cfg (Config, optional): the stage's config, for its checkpoint
+            folder (``default_hooks.checkpoint.out_dir``); defaults to the
+            stage's config file.
 
     Returns:
-        str, optional: the checkpoint named by the stage folder's
-        ``last_checkpoint`` file (mmengine's CheckpointHook writes it), or
+        ResumePoint, optional: the checkpoint in the stage's folder that its
+        ``last_checkpoint`` names, or the newest intact one if that one is
+        broken (see :func:`~mmseg_gcn.engine.resume.find_resume_checkpoint`);
         None if the stage has not saved one.
 
     Raises:
-        StageError: if ``last_checkpoint`` names a missing file.
+        StageError: if no checkpoint of the stage's folder can be used,
+            saying why and how to fix it.
     """
-    pointer = osp.join(stage.work_dir, 'last_checkpoint')
-    if not osp.isfile(pointer):
-        return None
-    with open(pointer, encoding='utf-8') as f:
-        recorded = f.read().strip()
-    # The file holds the path as written, maybe relative to another cwd.
-    for candidate in (recorded,
-                      osp.join(stage.work_dir, osp.basename(recorded))):
-        if candidate and osp.isfile(candidate):
-            return candidate
-    raise StageError(
-        f'{stage.label} was interrupted, but the checkpoint {recorded!r} that '
-        f'{pointer} names does not exist. Delete {pointer} to restart the '
-        f'stage from its beginning, or {stage.work_dir} to also drop its '
-        'other files.')
+    if cfg is None:
+        cfg = Config.fromfile(stage.config)
+    try:
+        return find_resume_checkpoint(
+            stage.work_dir, checkpoint_folder(cfg, stage.work_dir))
+    except ResumeCheckpointError as error:
+        raise StageError(f'{stage.label} was interrupted: {error}') \
+            from error
 
 
 def verify_final_weights(stage: Stage) -> str:
@@ -314,12 +321,6 @@ def _stage_cfg(stage: Stage, cfg_options: Optional[dict]) -> Config:
     return cfg
 
 
-def _iter_of(checkpoint: str) -> Optional[int]:
-    """The iteration in mmengine's checkpoint name ``iter_<n>.pth``."""
-    match = re.fullmatch(r'iter_(\d+)\.pth', osp.basename(checkpoint))
-    return int(match.group(1)) if match else None
-
-
 def _plan(stage: Stage, previous: Optional[Stage],
           cfg_options: Optional[dict]) -> dict:
     """Decides what to do with a stage (on rank 0).
@@ -328,21 +329,21 @@ def _plan(stage: Stage, previous: Optional[Stage],
         dict: ``action`` is ``'skip'`` (finished), ``'finish'`` (its last
         checkpoint is at the end of its schedule: only the final weights are
         missing), ``'resume'`` (from ``checkpoint``) or ``'start'`` (from
-        ``load_from``, None for the config's own); or ``error``.
+        ``load_from``, None for the config's own); or ``error``. ``notes``
+        say what was done about a checkpoint that could not be used.
     """
     try:
         if osp.isfile(stage.done_marker):
             _read_marker(stage)
             return dict(action='skip')
-        checkpoint = latest_checkpoint(stage)
-        if checkpoint is not None:
-            max_iters = _stage_cfg(stage, cfg_options).get(
-                'train_cfg', {}).get('max_iters')
-            done_iters = _iter_of(checkpoint)
-            if (max_iters is not None and done_iters is not None
-                    and done_iters >= max_iters):
-                return dict(action='finish', checkpoint=checkpoint)
-            return dict(action='resume', checkpoint=checkpoint)
+        cfg = _stage_cfg(stage, cfg_options)
+        point = latest_checkpoint(stage, cfg)
+        if point is not None:
+            max_iters = cfg.get('train_cfg', {}).get('max_iters')
+            action = ('finish' if max_iters is not None
+                      and point.iteration >= max_iters else 'resume')
+            return dict(action=action, checkpoint=point.path,
+                        notes=list(point.notes))
         load_from = None
         if previous is not None:
             load_from = verify_final_weights(previous)
@@ -370,6 +371,7 @@ def _init_distributed(cfg: Config, launcher: str) -> None:
     decisions reach the other ranks; each stage's Runner then uses it."""
     if launcher == 'none':
         return
+    set_dist_timeout(cfg, launcher)
     setup_cpu_distributed(cfg, launcher)  # CPU only: gloo
     if not is_distributed():
         init_dist(launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))
@@ -465,7 +467,8 @@ def run_schedule(schedule: str,
 
     Raises:
         StageError: on a bad schedule, missing data of an unfinished stage,
-            or missing or corrupt final weights of a previous stage.
+            missing or corrupt final weights of a previous stage, or an
+            interrupted stage without a usable checkpoint.
     """
     stages = load_schedule(schedule, work_dir)
     # Check every unfinished stage's data now, not after hours of training.
@@ -490,6 +493,8 @@ def run_schedule(schedule: str,
             _plan(stage, previous, cfg_options) if get_rank() == 0 else None)
         if 'error' in plan:
             raise StageError(plan['error'])
+        for note in plan.get('notes', ()):
+            _say(f'{stage.label}: {note}')
         action = plan['action']
         if action == 'skip':
             _say(f'{stage.label}: finished earlier, skipped '
