@@ -91,3 +91,42 @@ def test_a_stopped_process_ends_the_run_after_the_timeout(tmp_path,
     assert 'MMSEG_GCN_DIST_TIMEOUT' in error
     # rank 0 may start waiting just before rank 1 says it stops
     assert 0 < error_at - stopped_at < timeout_s + 30
+
+
+def test_dist_timeout_default_and_overrides(monkeypatch):
+    """The default, the environment variable, the config's own value (it
+    wins) and bad values, which name their source."""
+    import pytest
+    from mmengine.config import Config
+
+    from mmseg_gcn.engine.distributed import (DEFAULT_DIST_TIMEOUT,
+                                              DistTimeoutValueError,
+                                              describe_collective_timeout,
+                                              set_dist_timeout)
+
+    def timeout_of(env_cfg=None, launcher='pytorch'):
+        cfg = Config(dict(env_cfg=env_cfg) if env_cfg else {})
+        set_dist_timeout(cfg, launcher)
+        return cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
+
+    monkeypatch.delenv('MMSEG_GCN_DIST_TIMEOUT', raising=False)
+    assert timeout_of() == DEFAULT_DIST_TIMEOUT == 600
+    assert timeout_of(dict(dist_cfg=dict(backend='nccl'))) == 600
+    assert timeout_of(launcher='none') is None
+    monkeypatch.setenv('MMSEG_GCN_DIST_TIMEOUT', '90')
+    assert timeout_of(dict(dist_cfg=dict(backend='nccl'))) == 90
+    assert timeout_of(dict(dist_cfg=dict(timeout=1800))) == 1800
+    monkeypatch.setenv('MMSEG_GCN_DIST_TIMEOUT', '10min')
+    with pytest.raises(DistTimeoutValueError, match=r'\$MMSEG_GCN_DIST_TIMEOUT'):
+        timeout_of()
+    with pytest.raises(DistTimeoutValueError,
+                       match='env_cfg.dist_cfg.timeout is -1'):
+        timeout_of(dict(dist_cfg=dict(timeout=-1)))
+
+    gloo = RuntimeError('[gloo/transport/tcp/unbound_buffer.cc:81] Timed out '
+                        'waiting 600000ms for recv operation to complete')
+    message = describe_collective_timeout(gloo)
+    assert message.startswith(
+        'a multi-process operation timed out after 600 s ([gloo/')
+    assert describe_collective_timeout(RuntimeError('CUDA out of memory')) \
+        is None
