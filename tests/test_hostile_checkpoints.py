@@ -498,3 +498,82 @@ def test_real_checkpoint_keeps_its_history_buffers(trained_work_dir):
         assert buffer.statistics('mean') == pytest.approx(
             logs.sum() / counts.sum()), name
     assert HistoryBuffer._statistics_methods['mean'] is HistoryBuffer.mean
+
+
+def test_plain_torch_load_result_saves_as_a_standard_checkpoint(
+        trained_work_dir, tmp_path):
+    """torch.load(weights_only=True) called directly returns stand-ins; saved
+    again, they are numpy arrays and HistoryBuffers."""
+    original = trained_work_dir / 'iter_2.pth'
+    path = tmp_path / 'resaved.pth'
+    torch.save(torch.load(original, weights_only=True), path)
+    assert b'mmseg_gcn' not in path.read_bytes()
+
+    expected = load_local_checkpoint(str(original))
+    loaded = _load_checkpoint(str(path), map_location='cpu')
+    for name, buffer in expected['message_hub']['log_scalars'].items():
+        resaved = loaded['message_hub']['log_scalars'][name]
+        assert type(resaved) is HistoryBuffer, name
+        for got, want in zip(resaved.data, buffer.data):
+            np.testing.assert_array_equal(got, want)
+
+
+# --- mmengine's other schemes --------------------------------------------------
+
+@pytest.fixture
+def web_folder(tmp_path, monkeypatch):
+    """A folder served over http on localhost, and an empty torch hub cache;
+    yields (folder, base URL)."""
+    import functools
+    import http.server
+    import threading
+    folder = tmp_path / 'site'
+    folder.mkdir()
+    monkeypatch.setattr(torch.hub, '_hub_dir', str(tmp_path / 'hub'))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=str(folder))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield folder, f'http://127.0.0.1:{server.server_address[1]}'
+    server.shutdown()
+    server.server_close()
+
+
+def test_url_checkpoints_are_checked_like_local_ones(web_folder,
+                                                     trained_work_dir):
+    """mmengine loads URLs (and torchvision://, open-mmlab://, mmcls://)
+    through torch.hub with weights_only=False."""
+    folder, url = web_folder
+    _, marker = write_hostile('code_execution', folder)
+    with pytest.raises(UntrustedCheckpointError, match='os.system'):
+        _load_checkpoint(f'{url}/code_execution.pth', map_location='cpu')
+    assert not marker.exists()
+
+    shutil.copyfile(trained_work_dir / 'iter_2.pth', folder / 'real.pth')
+    checkpoint = _load_checkpoint(f'{url}/real.pth', map_location='cpu')
+    assert type(checkpoint['message_hub']['log_scalars']['train/loss']) \
+        is HistoryBuffer
+    assert 'cfg' not in checkpoint['meta']
+
+
+def test_other_schemes_are_finished_like_local_files(tmp_path, monkeypatch,
+                                                     trained_work_dir):
+    """open-mmlab:// names a file of mmengine's home, which mmengine loads
+    with a plain torch.load, as the pavi:// and s3:// schemes do."""
+    import mmengine.runner.checkpoint as mmengine_checkpoint
+    monkeypatch.setenv('MMENGINE_HOME', str(tmp_path))
+    monkeypatch.setattr(mmengine_checkpoint, 'get_external_models',
+                        lambda: {'real': 'real.pth', 'evil': 'evil.pth'})
+    shutil.copyfile(trained_work_dir / 'iter_2.pth', tmp_path / 'real.pth')
+    _, marker = write_hostile('reconstruct_object_dtype', tmp_path)
+    (tmp_path / 'reconstruct_object_dtype.pth').rename(tmp_path / 'evil.pth')
+
+    checkpoint = _load_checkpoint('open-mmlab://real', map_location='cpu')
+    assert type(checkpoint['message_hub']['log_scalars']['train/loss']) \
+        is HistoryBuffer
+    assert 'cfg' not in checkpoint['meta']
+    with pytest.raises(UntrustedCheckpointError, match="numpy dtype 'O8'"):
+        _load_checkpoint('open-mmlab://evil', map_location='cpu')
+    assert not marker.exists()

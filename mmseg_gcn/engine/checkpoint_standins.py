@@ -23,7 +23,10 @@ byte order and nothing else, raw bytes of exactly the size the shape and dtype
 need, ``HistoryBuffer`` state with known keys and types, statistics methods
 from a list fixed at import. :func:`materialize` then replaces them by real
 numpy arrays, dtypes and ``HistoryBuffer`` objects, so the loaded checkpoint
-holds only ordinary objects, and saving it again never refers to this module.
+holds only ordinary objects. (``torch.load(weights_only=True)`` called
+directly, without :func:`materialize`, returns the stand-ins; they save, and
+deep-copy, as the objects they stand for, so saving such a result again never
+refers to this module either.)
 """
 import math
 import types
@@ -130,6 +133,10 @@ class DtypeStandIn:
     def __repr__(self) -> str:
         return f'DtypeStandIn({getattr(self, "_dtype", None)!r})'
 
+    def __reduce_ex__(self, protocol: int) -> Any:
+        # saved (or deep-copied) as the dtype it stands for
+        return self.dtype.__reduce_ex__(protocol)
+
 
 def _checked_shape(shape: Any) -> Tuple[int, ...]:
     if (not isinstance(shape, tuple) or len(shape) > MAX_NDIM
@@ -204,7 +211,10 @@ class ArrayStandIn:
                                    'C').copy(order='K')
 
     def __repr__(self) -> str:
-        return 'ArrayStandIn()'
+        return f'ArrayStandIn({getattr(self, "_array", None)!r})'
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return self.array.__reduce_ex__(protocol)
 
 
 def reconstruct(subtype: Any, shape: Any, typecode: Any) -> ArrayStandIn:
@@ -257,6 +267,9 @@ class StatisticsMethod:
     def __repr__(self) -> str:
         return f'HistoryBuffer.{self.name}'
 
+    def __reduce_ex__(self, protocol: int) -> Any:
+        return getattr, (HistoryBuffer, self.name)
+
 
 class HistoryBufferStandIn:
     """Stands in for mmengine's ``HistoryBuffer``.
@@ -290,6 +303,11 @@ class HistoryBufferStandIn:
 
     def __repr__(self) -> str:
         return 'HistoryBufferStandIn()'
+
+    def __reduce_ex__(self, protocol: int) -> Any:
+        # HistoryBuffer() and BUILD: mmengine's NEWOBJ form would insist on
+        # the class of this object
+        return HistoryBuffer, (), materialize(self).__getstate__()
 
     def state(self) -> Dict[str, Any]:
         """The state the pickle built, with every required key."""
