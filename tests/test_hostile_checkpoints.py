@@ -210,6 +210,55 @@ def _huge_bytes(marker):
         [Call(Global('builtins', 'bytes'), 10**12), command(marker)]))
 
 
+def _tensor_constructor(marker):
+    return zip_file(checkpoint_with(
+        [Call(Global('torch', 'Tensor'), 10**12), command(marker)]))
+
+
+def _legacy_tensor_class(marker):
+    return zip_file(checkpoint_with(
+        [New(Global('torch', 'FloatTensor'), 10**12), command(marker)]))
+
+
+def _storage_constructor(marker):
+    return zip_file(checkpoint_with([
+        Call(Global('torch.storage', 'UntypedStorage'), 10**12),
+        command(marker)]))
+
+
+def _tensor_through_rebuild_from_type(marker):
+    return zip_file(checkpoint_with([
+        Call(REBUILD_FROM_TYPE, Global('torch', 'Tensor'),
+             Global('torch', 'Tensor'), (10**12, ), {}), command(marker)]))
+
+
+def _bytearray_size(marker):
+    return zip_file(checkpoint_with(
+        [Call(Global('builtins', 'bytearray'), 10**11), command(marker)]))
+
+
+def _bytearray_numpy_int(marker):
+    size = Call(SCALAR, dtype('i8'), np.int64(10**11).tobytes())
+    return zip_file(checkpoint_with(
+        [Call(Global('builtins', 'bytearray'), size), command(marker)]))
+
+
+def _legacy_view_larger_than_storage(marker):
+    tensor = Call(Global('torch._utils', '_rebuild_tensor_v2'), PersistentId(
+        ('storage', Global('torch', 'FloatStorage'), '0', 'cpu', 2, None)),
+                  0, (10**11, ), (1, ), False,
+                  Call(Global('collections', 'OrderedDict')))
+    return lambda path: write_legacy_checkpoint(
+        path, dumps(checkpoint_with([tensor, command(marker)])),
+        {'0': float32_bytes([1.0, 2.0])})
+
+
+def _nested_tensor(marker):
+    return zip_file(checkpoint_with([Call(
+        Global('torch._utils', '_rebuild_nested_tensor'), None, None, None,
+        None), command(marker)]))
+
+
 def _legacy_huge_storage(marker):
     storage = ('storage', Global('torch', 'FloatStorage'), '0', 'cpu',
                2**40, None)
@@ -324,6 +373,18 @@ HOSTILE: Dict[str, Tuple[Callable, str]] = {
     'history_buffer_state_twice': (_history_buffer_state_twice,
                                    "sets '__setstate__'"),
     'huge_bytes': (_huge_bytes, 'calls bytes(...) with arguments'),
+    'tensor_constructor': (_tensor_constructor, 'calls torch.Tensor(...)'),
+    'legacy_tensor_class': (_legacy_tensor_class,
+                            'calls torch.FloatTensor(...)'),
+    'storage_constructor': (_storage_constructor,
+                            'calls torch.storage.UntypedStorage(...)'),
+    'tensor_through_rebuild_from_type': (_tensor_through_rebuild_from_type,
+                                         'calls torch.Tensor(...)'),
+    'bytearray_size': (_bytearray_size, 'calls bytearray with (100000000000'),
+    'bytearray_numpy_int': (_bytearray_numpy_int, 'instead of bytes'),
+    'legacy_view_larger_than_storage': (_legacy_view_larger_than_storage,
+                                        'over a storage of 8 bytes'),
+    'nested_tensor': (_nested_tensor, 'torch._utils._rebuild_nested_tensor'),
     'legacy_huge_storage': (_legacy_huge_storage,
                             '4398046511104 bytes of tensor data'),
     'zip_huge_storage': (_zip_huge_storage, 'which holds 8 bytes'),
@@ -456,6 +517,26 @@ def test_numpy_values_and_history_buffers_load_as_themselves(tmp_path,
     assert buffer.statistics('max') == 4.0
     # saved again, it refers to nothing of mmseg_gcn
     assert b'mmseg_gcn' not in pickle.dumps(loaded, protocol=2)
+
+
+@pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
+def test_tensor_views_and_shared_storages_load(tmp_path, legacy):
+    base = torch.arange(12.0).reshape(3, 4)
+    saved = {'base': base, 'row': base[1], 'column': base[:, 2],
+             'transposed': base.t(), 'tail': base.view(-1)[7:],
+             'scalar': torch.tensor(3), 'empty': torch.zeros(0, 5),
+             'expanded': torch.ones(1).expand(4),
+             'parameter': torch.nn.Parameter(torch.ones(2, 2)),
+             'half': torch.ones(3, dtype=torch.float16)}
+    if not legacy:  # torch's legacy format cannot hold uint16 (no storage type)
+        saved['uint16'] = torch.tensor([1, 2, 3]).to(torch.uint16)
+    path = tmp_path / 'views.pth'
+    torch.save(saved, path, _use_new_zipfile_serialization=not legacy)
+    loaded = _load_checkpoint(str(path), map_location='cpu')
+    for key, tensor in saved.items():
+        assert loaded[key].dtype == tensor.dtype, key
+        assert torch.equal(loaded[key], tensor), key
+    assert isinstance(loaded['parameter'], torch.nn.Parameter)
 
 
 def test_numpy1_names_load(tmp_path):

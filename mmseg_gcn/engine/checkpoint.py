@@ -157,12 +157,24 @@ def _globals_from_env() -> List[str]:
     return [name.strip() for name in value.split(',') if name.strip()]
 
 
+#: Globals torch allows by default that mmengine checkpoints never contain.
+#: Each builds tensors (sparse, nested, wrapper subclasses, from numpy arrays)
+#: from sizes and offsets in the file that the inspection does not check, so
+#: they need MMSEG_GCN_SAFE_GLOBALS like any other global.
+_TORCH_GLOBALS_NOT_IN_MMENGINE_CHECKPOINTS = frozenset([
+    'torch._utils._rebuild_sparse_tensor',
+    'torch._utils._rebuild_nested_tensor',
+    'torch._utils._rebuild_wrapper_subclass',
+    'torch._utils._rebuild_device_tensor_from_numpy',
+])
+
+
 def _allowed_global_names() -> set:
-    """The globals torch's restricted unpickler resolves, by name (torch's
-    own list and ``add_safe_globals``'), as ``get_unsafe_globals_in_checkpoint``
-    computes them."""
+    """The globals a checkpoint may refer to: torch's restricted unpickler's
+    own list (less the ones above) and what ``add_safe_globals`` added."""
     from torch import _weights_only_unpickler as unpickler
-    return (set(unpickler._get_allowed_globals())
+    return ((set(unpickler._get_allowed_globals())
+             - _TORCH_GLOBALS_NOT_IN_MMENGINE_CHECKPOINTS)
             | set(unpickler._get_user_allowed_globals()))
 
 

@@ -73,7 +73,24 @@ _OPAQUE = _Opaque()
 
 @dataclass(frozen=True)
 class _Global:
+    """A global the pickle looked up."""
     name: str
+
+
+@dataclass(frozen=True)
+class _StorageRef:
+    """A tensor storage of the file (a persistent id)."""
+    pid: Any
+
+
+class _Bytes:
+    """bytes made by the pickle (``_codecs.encode``, ``bytes()``): as long
+    as a string of the file."""
+
+
+_BYTES = _Bytes()
+_BYTES_MAKERS = ('_codecs.encode', 'builtins.bytes')
+_REBUILD_FROM_TYPE = 'torch._tensor._rebuild_from_type_v2'
 
 
 @dataclass
@@ -81,6 +98,18 @@ class _PickleScan:
     value: Any  # the unpickled value, if a plain one (int, str, tuple ...)
     globals: Set[str]
     persistent_ids: List[Any]
+    calls: List[Tuple[str, Any]]  # (global called, its arguments)
+
+    def record_call(self, callee: Any, args: Any) -> Any:
+        """Notes a call; returns the scan's value of its result.
+        ``_rebuild_from_type_v2(func, type, args, state)`` calls ``func``."""
+        if not isinstance(callee, _Global):
+            return _OPAQUE
+        self.calls.append((callee.name, args))
+        if (callee.name == _REBUILD_FROM_TYPE and isinstance(args, tuple)
+                and len(args) == 4):
+            self.record_call(args[0], args[2])
+        return _BYTES if callee.name in _BYTES_MAKERS else _OPAQUE
 
 
 class _FileWithoutFileno(io.RawIOBase):
@@ -188,7 +217,7 @@ class _PickleScanner:
         return line[:-1].decode('utf-8')
 
     def scan(self) -> _PickleScan:
-        scan = _PickleScan(_OPAQUE, set(), [])
+        scan = _PickleScan(_OPAQUE, set(), [], [])
         stack: List[Any] = []
         metastack: List[List[Any]] = []
         memo = {}
@@ -211,11 +240,12 @@ class _PickleScanner:
                 scan.globals.add(f'{module}.{name}')
                 stack.append(_Global(f'{module}.{name}'))
             elif op == pickle.NEWOBJ[0]:
-                del stack[-2:]
+                args, cls = stack.pop(), stack.pop()
+                scan.record_call(cls, args)
                 stack.append(_OPAQUE)
             elif op == pickle.REDUCE[0]:
-                stack.pop()
-                stack[-1] = _OPAQUE
+                args = stack.pop()
+                stack[-1] = scan.record_call(stack[-1], args)
             elif op in (pickle.BUILD[0], pickle.APPEND[0]):
                 stack.pop()
             elif op == pickle.SETITEM[0]:
@@ -263,7 +293,7 @@ class _PickleScanner:
                 stack.append(self._read(n, 'a string'))
             elif op == pickle.BINPERSID[0]:
                 scan.persistent_ids.append(stack.pop())
-                stack.append(_OPAQUE)
+                stack.append(_StorageRef(scan.persistent_ids[-1]))
             elif op in (pickle.BINGET[0], pickle.LONG_BINGET[0]):
                 index = (self._read(1, 'a memo index')[0] if op
                          == pickle.BINGET[0] else struct.unpack(
@@ -333,6 +363,98 @@ def _declared_storage(pid: Any, fields: int) -> Tuple[Any, int]:
     return pid[2], pid[4] * _element_size(pid[1])
 
 
+#: torch's tensor constructors over a storage of the file:
+#: ``f(storage, offset, size, stride, ...)``.
+_TENSOR_VIEWS = frozenset([
+    'torch._utils._rebuild_tensor', 'torch._utils._rebuild_tensor_v2',
+    'torch._utils._rebuild_tensor_v3', 'torch._utils._rebuild_qtensor'
+])
+
+
+def _allocating_constructors() -> Set[str]:
+    """Globals torch's restricted unpickler allows that allocate memory of a
+    size given as an argument (``torch.Tensor(n)``, ``torch.FloatTensor(n)``,
+    ``torch.storage.UntypedStorage(n)``). ``torch.save`` never calls them:
+    its tensors and storages come from the file's storages."""
+    from torch import _weights_only_unpickler as unpickler
+    constructors = set()
+    for name, obj in unpickler._get_allowed_globals().items():
+        if obj is torch.Tensor or obj in torch._tensor_classes or (
+                isinstance(obj, type) and issubclass(
+                    obj, (torch.UntypedStorage, torch.storage.TypedStorage))):
+            constructors.add(name)
+    return constructors
+
+
+def _is_count(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _storage_bytes(ref: _StorageRef, fields: int) -> int:
+    """The bytes a tensor sees of a storage of the file (a legacy storage
+    view: its part)."""
+    _, nbytes = _declared_storage(ref.pid, fields)
+    view = ref.pid[5] if fields == 6 else None
+    if view is not None:
+        nbytes = view[2] * _element_size(ref.pid[1])
+    return nbytes
+
+
+def _check_tensor_view(name: str, args: Any, fields: int) -> None:
+    """A tensor of ``size``/``stride`` from ``offset`` must lie inside its
+    storage: otherwise torch grows the storage to fit, allocating what the
+    file declares."""
+    if not (isinstance(args, tuple) and len(args) >= 4
+            and isinstance(args[0], _StorageRef)):
+        raise CheckpointFileError(
+            f'its pickle calls {name} without a tensor storage of the file')
+    storage, offset, shape, stride = args[:4]
+    if not (_is_count(offset) and isinstance(shape, tuple)
+            and isinstance(stride, tuple) and len(shape) == len(stride)
+            and all(map(_is_count, shape + stride))):
+        raise CheckpointFileError(
+            f'its pickle declares a tensor of shape {shape!r}, stride '
+            f'{stride!r} and offset {offset!r}, not plain integers')
+    itemsize = _element_size(storage.pid[1])
+    if name.endswith('_v3'):  # (..., dtype, metadata): the tensor's dtype
+        dtype = args[6] if len(args) > 6 else None
+        dtype = getattr(torch, dtype.name.rsplit('.', 1)[-1], None) if (
+            isinstance(dtype, _Global)) else None
+        if not isinstance(dtype, torch.dtype):
+            raise CheckpointFileError(
+                f'its pickle calls {name} with the dtype {args[6:7]!r}')
+        itemsize = dtype.itemsize
+    extent = 0 if 0 in shape else offset + 1 + sum(
+        (n - 1) * step for n, step in zip(shape, stride))
+    available = _storage_bytes(storage, fields)
+    if extent * itemsize > available:
+        raise CheckpointFileError(
+            f'its pickle declares a tensor of shape {shape} (stride {stride}, '
+            f'offset {offset}) that needs {extent * itemsize} bytes, over a '
+            f'storage of {available} bytes: the file is corrupt, or crafted '
+            'to make the loader allocate memory it does not hold')
+
+
+def _check_calls(scan: _PickleScan, fields: int) -> None:
+    """Refuses calls ``torch.save`` never writes that would allocate memory
+    of a size the file declares (see :func:`_allocating_constructors`,
+    :func:`_check_tensor_view`; ``bytearray(n)`` zeroes ``n`` bytes)."""
+    allocating = _allocating_constructors()
+    for name, args in scan.calls:
+        if name in allocating:
+            raise CheckpointFileError(
+                f'its pickle calls {name}(...) itself, which torch.save never '
+                'does; it would allocate memory of any size the file declares')
+        if name == 'builtins.bytearray' and not (
+                args == () or (isinstance(args, tuple) and len(args) == 1
+                               and args[0] is _BYTES)):
+            raise CheckpointFileError(
+                f'its pickle calls bytearray with {args!r} instead of bytes; '
+                'bytearray(n) allocates n bytes')
+        if name in _TENSOR_VIEWS:
+            _check_tensor_view(name, args, fields)
+
+
 def _inspect_zip(stream: BinaryIO, size: int) -> Set[str]:
     try:
         archive = zipfile.ZipFile(stream)
@@ -382,6 +504,7 @@ def _inspect_zip(stream: BinaryIO, size: int) -> Set[str]:
                 f'its pickle declares a tensor storage of {nbytes} bytes in '
                 f'{record}, which holds {records.get(record, "no")} bytes: '
                 'the file is corrupt or crafted; save or download it again')
+    _check_calls(scan, 5)
     return scan.globals
 
 
@@ -422,8 +545,10 @@ def _inspect_legacy(stream: BinaryIO, size: int) -> Set[str]:
             f'{left} bytes follow it: the file is truncated (or crafted to '
             'make the loader allocate memory it does not hold); save or '
             'download it again')
-    return set().union(*(scan.globals
-                         for scan in (magic, version, sys_info, main, keys)))
+    scans = (magic, version, sys_info, main, keys)
+    for scan in scans:
+        _check_calls(scan, 6)
+    return set().union(*(scan.globals for scan in scans))
 
 
 def _not_a_checkpoint(head: bytes) -> CheckpointFileError:
