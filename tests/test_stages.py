@@ -236,6 +236,20 @@ def test_missing_data_of_a_later_stage_stops_before_training(
 
 
 
+def test_misspelt_override_stops_before_training(stage_data, tmp_path,
+                                                monkeypatch):
+    """--cfg-options apply to every stage: a key no stage config has is
+    refused, naming the stage, before the first stage trains."""
+    monkeypatch.chdir(stage_data)
+    with pytest.raises(StageError) as error:
+        run_schedule(str(CITYSCAPES), work_dir=str(tmp_path / 'work'),
+                     cfg_options=dict(CITYSCAPES_OPTIONS,
+                                      **{'train_cfg.max_iterss': 1}))
+    assert "stage 1/2 'coarse+fine'" in str(error.value)
+    assert 'max_iterss' in str(error.value)
+    assert not (tmp_path / 'work').exists()
+
+
 def test_lost_final_weights_are_rebuilt_from_the_last_checkpoint(
         cityscapes_run, finished_cityscapes, capsys):
     """The fix the errors suggest: delete final.pth and stage_done.json; the

@@ -1,8 +1,9 @@
 """How the training tools report errors a user can fix.
 
 An expected error (a bad schedule, a checkpoint that is unsafe or cannot be
-resumed from, missing data, a bad timeout, a peer process that stopped
-answering) ends the tool with one ``error: ...`` line on stderr and exit code
+resumed from, missing data, a misspelt ``--cfg-options`` key, heads that do
+not fit the backbone, a bad timeout, a peer process that stopped answering)
+ends the tool with one ``error: ...`` line on stderr and exit code
 1, without a traceback: the message names the file or setting and the fix.
 Any other exception is a bug and keeps its traceback.
 """
@@ -10,15 +11,18 @@ import os
 import sys
 from typing import Callable, Optional
 
+from .cfg_options import CfgOptionsError
 from .checkpoint import UntrustedCheckpointError
 from .distributed import DistTimeoutValueError, describe_collective_timeout
+from .head_channels import HeadChannelsError
 from .resume import ResumeCheckpointError
 from .stages import StageError
 
 #: Errors whose message is the whole story (data paths raise
 #: FileNotFoundError naming the path).
 EXPECTED_ERRORS = (StageError, UntrustedCheckpointError, ResumeCheckpointError,
-                   DistTimeoutValueError, FileNotFoundError)
+                   CfgOptionsError, HeadChannelsError, DistTimeoutValueError,
+                   FileNotFoundError)
 
 
 def _expected_message(error: BaseException) -> Optional[str]:

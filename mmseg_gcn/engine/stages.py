@@ -50,9 +50,11 @@ from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
 from mmseg.registry import RUNNERS
 
 from ..datasets import check_dataset_paths
+from .cfg_options import CfgOptionsError, merge_cfg_options
 from .checkpoint import (UntrustedCheckpointError, check_checkpoint_is_safe,
                          load_local_checkpoint)
 from .distributed import set_dist_timeout, setup_cpu_distributed
+from .head_channels import HeadChannelsError, check_head_channels
 from .launch import load_run_config
 from .resume import (ResumeCheckpointError, ResumePoint, checkpoint_folder,
                      find_resume_checkpoint)
@@ -314,11 +316,12 @@ def write_final_weights(stage: Stage, state_dict: Dict[str, torch.Tensor],
 
 def _stage_cfg(stage: Stage, cfg_options: Optional[dict]) -> Config:
     """The stage's config with the command's overrides, without side
-    effects (for checks before any stage runs)."""
-    cfg = Config.fromfile(stage.config)
-    if cfg_options:
-        cfg.merge_from_dict(copy.deepcopy(cfg_options))
-    return cfg
+    effects (for checks before any stage runs).
+
+    Raises:
+        CfgOptionsError: if an override names a key the config lacks.
+    """
+    return merge_cfg_options(Config.fromfile(stage.config), cfg_options)
 
 
 def _plan(stage: Stage, previous: Optional[Stage],
@@ -471,19 +474,20 @@ def run_schedule(schedule: str,
             interrupted stage without a usable checkpoint.
     """
     stages = load_schedule(schedule, work_dir)
-    # Check every unfinished stage's data now, not after hours of training.
+    # Check the overrides against every stage's config, and every unfinished
+    # stage's data and heads, now, not after hours of training.
     configs = {}
     for stage in stages:
-        if osp.isfile(stage.done_marker):
-            continue
-        configs[stage.index] = cfg = _stage_cfg(stage, cfg_options)
         try:
-            check_dataset_paths(cfg, *_DATALOADERS)
-        except FileNotFoundError as error:
+            configs[stage.index] = cfg = _stage_cfg(stage, cfg_options)
+            if not osp.isfile(stage.done_marker):
+                check_dataset_paths(cfg, *_DATALOADERS)
+                check_head_channels(cfg)
+        except (CfgOptionsError, FileNotFoundError,
+                HeadChannelsError) as error:
             raise StageError(f'{stage.label} ({stage.config}): {error}') \
                 from error
-    first = configs.get(stages[0].index) or _stage_cfg(stages[0], cfg_options)
-    _init_distributed(first, launcher)
+    _init_distributed(configs[stages[0].index], launcher)
     _say(f'{schedule}: {len(stages)} stages in '
          f'{osp.dirname(stages[0].work_dir) or "."}')
 
