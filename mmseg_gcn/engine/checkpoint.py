@@ -35,10 +35,20 @@ numeric dtypes from a fixed list, raw bytes of exactly the declared size,
 looks up only the four statistics methods, fixed at import. After loading,
 the stand-ins are replaced by real numpy and mmengine objects.
 
+Of torch's own allow-list, the rebuilds of sparse, nested and wrapper-subclass
+tensors and of tensors from numpy arrays are left out: mmengine checkpoints
+never contain them, and they build tensors from sizes and offsets in the file.
+
 Local files (mmengine's ``''`` scheme, which every path above uses) are
 inspected first (:mod:`~mmseg_gcn.engine.checkpoint_file`), in the zip and in
-the legacy format: a file whose pickles refer to any other global is refused
-before anything in it runs, naming all of them.
+the legacy format, without executing anything: a file whose pickles refer to
+any other global is refused before anything in it runs, naming all of them;
+so is one that declares more data than it holds (strings, tensor storages,
+tensors larger than their storage) or calls what ``torch.save`` never calls
+and what would allocate any size the file declares (``torch.Tensor(n)``,
+storage constructors, ``bytearray(n)``). A symbolic link to a checkpoint file
+loads like the file (what is checked is the content); anything else that is
+not a regular file is refused for what it is.
 
 mmengine executes config text from a checkpoint: ``Runner.resume`` runs
 ``Config.fromstring(checkpoint['meta']['config'])`` to compare GPU counts, and
