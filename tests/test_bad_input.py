@@ -103,3 +103,14 @@ def test_label_of_another_size_than_its_image_is_refused(
     assert info['seg_map_path'] in message and info['img_path'] in message
     assert f'is {height - 14}x{width + 31} pixels' in message
     assert f'is {height}x{width}:' in message
+
+
+def test_test_tool_reports_a_missing_checkpoint_in_one_line(tmp_path,
+                                                            demo_data):
+    missing = tmp_path / 'nope.pth'
+    result = run_tool([str(REPO / 'tools' / 'test.py'), str(TINY_CONFIG),
+                       str(missing), '--work-dir', str(tmp_path / 'work')],
+                      cwd=demo_data)
+    assert result.returncode == 1
+    assert f"error: Checkpoint '{missing}' does not exist." in result.stderr
+    assert 'Traceback' not in result.stderr
