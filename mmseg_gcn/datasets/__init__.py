@@ -1,4 +1,5 @@
 from .checks import check_dataset_paths, leaf_datasets
+from .context_shapes import generate_context_sample, generate_voc_context
 from .synthetic import (generate_cityscapes, generate_cityscapes_sample,
                         generate_voc_aug, generate_voc_sample)
 from .transforms import (CheckedLoadAnnotations, CheckedLoadImageFromFile,
@@ -7,5 +8,6 @@ from .transforms import (CheckedLoadAnnotations, CheckedLoadImageFromFile,
 __all__ = [
     'check_dataset_paths', 'leaf_datasets', 'CheckedLoadAnnotations',
     'CheckedLoadImageFromFile', 'UnreadableFileError', 'generate_cityscapes',
-    'generate_cityscapes_sample', 'generate_voc_aug', 'generate_voc_sample'
+    'generate_cityscapes_sample', 'generate_context_sample', 'generate_voc_aug',
+    'generate_voc_context', 'generate_voc_sample'
 ]

@@ -902,6 +902,47 @@ def _voc_stems(rng: np.random.Generator, n: int) -> List[str]:
     return [f'{year}_{int(numbers[year][k]):06d}' for year, k in stems]
 
 
+def _voc_splits(layout_rng: np.random.Generator, num_train: int, num_aug: int,
+                num_val: int) -> Dict[str, List[str]]:
+    """Draws VOC-style image names and deals them into the train, aug and val
+    splits (each sorted, as VOC's lists are)."""
+    total = num_train + num_aug + num_val
+    stems = _voc_stems(layout_rng, total)
+    order = layout_rng.permutation(total)
+    return {
+        'train': sorted(stems[i] for i in order[:num_train]),
+        'aug': sorted(stems[i] for i in order[num_train:num_train + num_aug]),
+        'val': sorted(stems[i] for i in order[num_train + num_aug:]),
+    }
+
+
+def _write_voc_sample(root: Path, stem: str, split: str, sample: VOCSample) -> int:
+    """Writes one image and its labels in the VOC aug layout; returns the number
+    of files written (aug-only images have no ``SegmentationClass`` label)."""
+    _write_bytes(root / 'JPEGImages' / f'{stem}.jpg',
+                 _encode('.jpg', sample.image, [cv2.IMWRITE_JPEG_QUALITY, _JPEG_QUALITY]))
+    # Grey PNGs of class indices, as MMSegmentation's voc_aug converter writes.
+    _save_pil(root / 'SegmentationClassAug' / f'{stem}.png',
+              Image.fromarray(sample.label_aug))
+    if split == 'aug':
+        return 2
+    label = Image.fromarray(sample.label, mode='P')
+    label.putpalette(VOC_PALETTE)
+    _save_pil(root / 'SegmentationClass' / f'{stem}.png', label)
+    return 3
+
+
+def _write_voc_lists(root: Path, splits: Dict[str, List[str]]) -> int:
+    """Writes the ``ImageSets/Segmentation`` lists; returns how many."""
+    lists = root / 'ImageSets' / 'Segmentation'
+    named = (('train', splits['train']), ('val', splits['val']),
+             ('trainval', sorted(splits['train'] + splits['val'])),
+             ('aug', splits['aug']), ('trainaug', sorted(splits['train'] + splits['aug'])))
+    for name, stems in named:
+        _write_list(lists / f'{name}.txt', stems)
+    return len(named)
+
+
 def generate_voc_aug(out: PathLike, num_train: int = 48, num_aug: int = 16,
                      num_val: int = 16, min_side: int = 96, max_side: int = 128,
                      seed: int = 0, void_width: int = 2) -> DatasetSummary:
@@ -945,15 +986,8 @@ def generate_voc_aug(out: PathLike, num_train: int = 48, num_aug: int = 16,
 
     seeds = np.random.SeedSequence([seed, 0x0C])
     layout_rng = np.random.default_rng(seeds.spawn(1)[0])
-    total = num_train + num_aug + num_val
-    stems = _voc_stems(layout_rng, total)
-    order = layout_rng.permutation(total)
-    splits = {
-        'train': sorted(stems[i] for i in order[:num_train]),
-        'aug': sorted(stems[i] for i in order[num_train:num_train + num_aug]),
-        'val': sorted(stems[i] for i in order[num_train + num_aug:]),
-    }
-    image_seeds = iter(seeds.spawn(total))
+    splits = _voc_splits(layout_rng, num_train, num_aug, num_val)
+    image_seeds = iter(seeds.spawn(num_train + num_aug + num_val))
     num_files = 1
     for split, names in splits.items():
         counts = layout_rng.integers(2, 6, size=len(names)).tolist()
@@ -962,25 +996,8 @@ def generate_voc_aug(out: PathLike, num_train: int = 48, num_aug: int = 16,
             rng = np.random.default_rng(next(image_seeds))
             height, width = (int(s) for s in rng.integers(min_side, max_side + 1, size=2))
             sample = generate_voc_sample(rng, height, width, class_ids, void_width)
-            _write_bytes(root / 'JPEGImages' / f'{stem}.jpg',
-                         _encode('.jpg', sample.image, [cv2.IMWRITE_JPEG_QUALITY,
-                                                        _JPEG_QUALITY]))
-            # Grey PNGs of class indices, as MMSegmentation's voc_aug converter writes.
-            _save_pil(root / 'SegmentationClassAug' / f'{stem}.png',
-                      Image.fromarray(sample.label_aug))
-            num_files += 2
-            if split != 'aug':
-                label = Image.fromarray(sample.label, mode='P')
-                label.putpalette(VOC_PALETTE)
-                _save_pil(root / 'SegmentationClass' / f'{stem}.png', label)
-                num_files += 1
-    lists = root / 'ImageSets' / 'Segmentation'
-    for name, stems_ in (('train', splits['train']), ('val', splits['val']),
-                         ('trainval', sorted(splits['train'] + splits['val'])),
-                         ('aug', splits['aug']),
-                         ('trainaug', sorted(splits['train'] + splits['aug']))):
-        _write_list(lists / f'{name}.txt', stems_)
-        num_files += 1
+            num_files += _write_voc_sample(root, stem, split, sample)
+    num_files += _write_voc_lists(root, splits)
     return DatasetSummary(root, {k: len(v) for k, v in splits.items()}, num_files)
 
 

@@ -4,17 +4,28 @@ Example, from the repository root::
 
     python tools/dataset_converters/generate_demo_data.py            # both, in data/demo
     python tools/dataset_converters/generate_demo_data.py --dataset voc --voc-train 200
+    python tools/dataset_converters/generate_demo_data.py --dataset context  # data/context
 
 The VOC data lands in ``<out>/VOCdevkit/VOC2012`` and the Cityscapes data in
 ``<out>/cityscapes``; the same arguments always give the same files. See
 :mod:`mmseg_gcn.datasets.synthetic` for what the images look like.
+
+``--dataset context`` writes the *context set* instead (VOC layout, in
+``data/context`` by default): four shapes with identical interiors, told apart
+only by their outlines, so that a pixel's class depends on a large region
+(:mod:`mmseg_gcn.datasets.context_shapes`). The VOC set above is its control:
+there every class has its own local appearance.
 """
 import argparse
 import sys
 import time
 from typing import List, Optional
 
+from mmseg_gcn.datasets.context_shapes import generate_voc_context
 from mmseg_gcn.datasets.synthetic import generate_cityscapes, generate_voc_aug
+
+#: Default output folder of each --dataset choice.
+DEFAULT_OUT = {'context': 'data/context'}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -30,10 +41,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         description='Generate small synthetic datasets in the on-disk layouts of '
         'PASCAL VOC 2012 + SBD aug and Cityscapes.',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument('--dataset', choices=('voc', 'cityscapes', 'all'), default='all',
-                        help='which dataset(s) to write')
-    parser.add_argument('--out', default='data/demo',
-                        help='output folder (holds VOCdevkit/ and cityscapes/)')
+    parser.add_argument('--dataset', choices=('voc', 'cityscapes', 'all', 'context'),
+                        default='all',
+                        help="which dataset(s) to write; 'all' is voc and cityscapes, "
+                        "'context' the context set")
+    parser.add_argument('--out',
+                        help='output folder (holds VOCdevkit/ and cityscapes/); default '
+                        'data/demo, or data/context for --dataset context')
     parser.add_argument('--seed', type=int, default=0, help='random seed (>= 0)')
     voc = parser.add_argument_group('PASCAL VOC aug')
     voc.add_argument('--voc-train', type=int, default=48, help='images in train.txt')
@@ -48,7 +62,16 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                     help='coarse train_extra images')
     cs.add_argument('--cs-width', type=int, default=256,
                     help='image width (height is half of it)')
-    return parser.parse_args(argv)
+    context = parser.add_argument_group('context set')
+    context.add_argument('--context-train', type=int, default=400,
+                         help='images in train.txt')
+    context.add_argument('--context-val', type=int, default=100, help='images in val.txt')
+    context.add_argument('--context-size', type=int, default=128,
+                         help='image height and width')
+    args = parser.parse_args(argv)
+    if args.out is None:
+        args.out = DEFAULT_OUT.get(args.dataset, 'data/demo')
+    return args
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -70,6 +93,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         jobs.append(('Cityscapes', lambda: generate_cityscapes(
             args.out, num_train=args.cs_train, num_val=args.cs_val,
             num_extra=args.cs_extra, width=args.cs_width, seed=args.seed)))
+    if args.dataset == 'context':
+        jobs.append(('Context set (VOC layout)', lambda: generate_voc_context(
+            args.out, num_train=args.context_train, num_val=args.context_val,
+            size=args.context_size, seed=args.seed)))
     for name, job in jobs:
         start = time.perf_counter()
         try:
