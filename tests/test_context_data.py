@@ -102,3 +102,21 @@ def test_bad_arguments_are_refused(tmp_path):
                              max_area=0.95)
     with pytest.raises(ValueError, match='1..4'):
         generate_context_sample(np.random.default_rng(0), 96, [5])
+
+
+def test_an_interrupted_generation_is_not_taken_for_a_finished_one(
+        tmp_path, monkeypatch):
+    from mmseg_gcn.datasets import context_shapes, synthetic
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(context_shapes, '_write_voc_lists', fail)
+    with pytest.raises(KeyboardInterrupt):
+        generate_voc_context(tmp_path, **COUNTS, seed=0)
+    root = tmp_path / 'VOCdevkit' / 'VOC2012'
+    assert (root / 'JPEGImages').is_dir()
+    assert synthetic.generation_params(root) is None
+    monkeypatch.undo()
+    generate_voc_context(tmp_path, **COUNTS, seed=0)
+    assert synthetic.generation_params(root)['seed'] == 0

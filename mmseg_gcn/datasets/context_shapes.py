@@ -55,8 +55,9 @@ import numpy as np
 # differ only in what the design above says.
 from .synthetic import (IGNORE_INDEX, VOC_CLASSES, Appearance, DatasetSummary,
                         PathLike, VOCSample, _balanced_classes, _Canvas,
-                        _check_int, _prepare_root, _void_borders, _voc_background,
-                        _voc_splits, _write_voc_lists, _write_voc_sample)
+                        _check_int, _finish_root, _prepare_root, _void_borders,
+                        _voc_background, _voc_splits, _write_voc_lists,
+                        _write_voc_sample)
 
 __all__ = [
     'CONTEXT_SHAPES', 'CONTEXT_CLASSES', 'CONTEXT_VOC_CLASSES',
@@ -283,4 +284,4 @@ def generate_voc_context(out: PathLike, num_train: int = 400, num_aug: int = 0,
                                              void_width)
             num_files += _write_voc_sample(root, stem, split, sample)
     num_files += _write_voc_lists(root, splits)
-    return DatasetSummary(root, {k: len(v) for k, v in splits.items()}, num_files)
+    return _finish_root(root, params, {k: len(v) for k, v in splits.items()}, num_files)

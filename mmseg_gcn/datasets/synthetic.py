@@ -822,12 +822,17 @@ def generation_params(root: PathLike) -> Optional[dict]:
         root: A data set root, e.g. ``<out>/VOCdevkit/VOC2012``.
 
     Returns:
-        The recorded arguments, or None if the generator did not write ``root``.
+        The recorded arguments, or None if the generator did not write ``root``
+        or did not finish writing it.
     """
     marker = Path(root) / _MARKER
     if not marker.is_file():
         return None
-    return json.loads(marker.read_text())
+    params = json.loads(marker.read_text())
+    # A generation that was cut off left its marker saying so.
+    if params.pop('complete', True) is False:
+        return None
+    return params
 
 
 def _prepare_root(root: Path, owned: Sequence[str], params: dict) -> None:
@@ -860,7 +865,20 @@ def _prepare_root(root: Path, owned: Sequence[str], params: dict) -> None:
             elif path.exists():
                 path.unlink()
     root.mkdir(parents=True, exist_ok=True)
-    marker.write_text(json.dumps(params, indent=2, sort_keys=True) + '\n')
+    _write_marker(root, dict(params, complete=False))
+
+
+def _write_marker(root: Path, params: dict) -> None:
+    """Records the generator's arguments in ``root``."""
+    (root / _MARKER).write_text(json.dumps(params, indent=2, sort_keys=True) + '\n')
+
+
+def _finish_root(root: Path, params: dict, splits: Dict[str, int],
+                 num_files: int) -> DatasetSummary:
+    """Marks ``root`` as completely written, last, so that an interrupted
+    generation is never taken for a finished one; returns the summary."""
+    _write_marker(root, params)
+    return DatasetSummary(root, splits, num_files)
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
@@ -998,7 +1016,7 @@ def generate_voc_aug(out: PathLike, num_train: int = 48, num_aug: int = 16,
             sample = generate_voc_sample(rng, height, width, class_ids, void_width)
             num_files += _write_voc_sample(root, stem, split, sample)
     num_files += _write_voc_lists(root, splits)
-    return DatasetSummary(root, {k: len(v) for k, v in splits.items()}, num_files)
+    return _finish_root(root, params, {k: len(v) for k, v in splits.items()}, num_files)
 
 
 def generate_cityscapes(out: PathLike, num_train: int = 12, num_val: int = 6,
@@ -1066,4 +1084,4 @@ def generate_cityscapes(out: PathLike, num_train: int = 12, num_val: int = 6,
         if split != 'train_extra':
             _write_list(root / f'{split}.txt', sorted(names))
             num_files += 1
-    return DatasetSummary(root, counts, num_files)
+    return _finish_root(root, params, counts, num_files)
