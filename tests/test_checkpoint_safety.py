@@ -5,6 +5,7 @@ One test (or group) per point of the checkpoint part of issue 10; the crafted
 files of :mod:`test_hostile_checkpoints` cover the attacks more broadly."""
 import fractions
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -151,6 +152,8 @@ def test_resume_never_executes_the_config_text_of_a_checkpoint(
     assert not marker.exists()
     assert result.returncode == 0, log[-4000:]
     assert 'resumed epoch: 0, iter: 2' in log
+    # the logger's smoothed loss comes from the resumed HistoryBuffers
+    assert re.search(r'Iter\(train\) \[3/3\].* loss: \d', log), log[-4000:]
 
 
 def test_config_text_is_kept_where_nothing_executes_it(trained_work_dir,

@@ -198,15 +198,22 @@ class _PickleScanner:
     def __init__(self, stream: BinaryIO, end: int):
         self.stream, self.end = stream, end
 
-    def _read(self, n: int, what: str) -> bytes:
-        left = self.end - self.stream.tell()
-        if n > left:
+    def _read(self, n: int, what: str, declared: bool = False) -> bytes:
+        """``n`` bytes of ``what``; ``declared``: ``n`` is a length the pickle
+        gives (of a string), which must fit in what is left."""
+        offset = self.stream.tell()
+        left = self.end - offset
+        if n <= left:
+            return self.stream.read(n)
+        if declared:
             raise CheckpointFileError(
-                f'its pickle declares {what} of {n} bytes at offset '
-                f'{self.stream.tell()}, but only {left} bytes are left: the '
-                'file is truncated (or crafted to make the loader allocate '
-                'memory); save or download it again')
-        return self.stream.read(n)
+                f'its pickle declares {what} of {n} bytes at offset {offset}, '
+                f'but only {left} bytes are left: the file is truncated (or '
+                'crafted to make the loader allocate memory); save or '
+                'download it again')
+        raise CheckpointFileError(
+            f'its pickle is cut off at offset {offset}, inside {what}: the '
+            'file is truncated; save or download it again')
 
     def _readline(self) -> str:
         line = self.stream.readline(1024)
@@ -286,11 +293,11 @@ class _PickleScanner:
                 stack.append(struct.unpack('>d', self._read(8, 'a float'))[0])
             elif op == pickle.BINUNICODE[0]:
                 n = struct.unpack('<I', self._read(4, 'a string'))[0]
-                stack.append(str(self._read(n, 'a string'), 'utf-8',
-                                 'surrogatepass'))
+                stack.append(str(self._read(n, 'a string', declared=True),
+                                 'utf-8', 'surrogatepass'))
             elif op == pickle.SHORT_BINSTRING[0]:
                 n = self._read(1, 'a string')[0]
-                stack.append(self._read(n, 'a string'))
+                stack.append(self._read(n, 'a string', declared=True))
             elif op == pickle.BINPERSID[0]:
                 scan.persistent_ids.append(stack.pop())
                 stack.append(_StorageRef(scan.persistent_ids[-1]))
