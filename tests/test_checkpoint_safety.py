@@ -107,6 +107,19 @@ def test_opt_in_cannot_replace_a_checked_stand_in(tmp_path, monkeypatch):
         _load_checkpoint(str(path), map_location='cpu')
 
 
+def test_real_numpy_allowed_by_other_code_stops_loading(trained_work_dir):
+    """Allow-listed by other code of the process, the real numpy.ndarray
+    would take the stand-in's place: loading stops, saying so."""
+    import numpy as np
+    with torch.serialization.safe_globals([np.ndarray]):
+        with pytest.raises(UntrustedCheckpointError,
+                           match='allow-listed numpy.ndarray'):
+            _load_checkpoint(str(trained_work_dir / 'iter_2.pth'),
+                             map_location='cpu')
+    assert _load_checkpoint(str(trained_work_dir / 'iter_2.pth'),
+                            map_location='cpu')['meta']['iter'] == 2
+
+
 class _AttributeWalk:
     """Pickles to getattr(HistoryBuffer, '__init__'): the first step of a
     walk from an allowed class to arbitrary code."""

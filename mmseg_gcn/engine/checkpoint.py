@@ -251,6 +251,7 @@ def check_checkpoint_is_safe(filename: str) -> None:
         UntrustedCheckpointError: saying what the file is and what to do.
     """
     allow_checkpoint_globals(_globals_from_env())
+    _require_stand_ins()
     _inspect(osp.expanduser(filename)).stream.close()
 
 
@@ -371,6 +372,8 @@ def _checked_scheme(loader: Callable) -> Callable:
 
     @functools.wraps(loader)
     def load(filename: str, map_location: Optional[Any] = None) -> Any:
+        allow_checkpoint_globals(_globals_from_env())
+        _require_stand_ins()
         try:
             checkpoint = loader(filename, map_location)
         except (pickle.UnpicklingError, CheckpointContentError) as error:
