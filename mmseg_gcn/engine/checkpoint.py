@@ -70,6 +70,17 @@ local file. ``pavi://``, ``s3://``/``petrel://`` and the local files of
 ``open-mmlab://`` load with torch's default ``weights_only=True``; their
 result goes through the same stand-in replacement and config-text removal.
 
+Limits
+------
+The inspection reads a zip archive with Python's ``zipfile``, torch with its
+own reader: a zip crafted to read differently in the two can escape the
+inspection's size checks, not the restricted unpickling. ``pavi://`` and
+``s3://`` files are not inspected before ``torch.load``. Schemes registered
+after :func:`install_safe_checkpoint_loading` runs (by other packages) are
+not wrapped. ``torch.load(weights_only=True)`` called directly returns the
+stand-ins (which save back as the real objects); load through mmengine or
+:func:`load_local_checkpoint` to get real numpy arrays and ``HistoryBuffer``.
+
 The opt-in
 ----------
 A user who trusts a checkpoint that needs more globals allows them by name::
