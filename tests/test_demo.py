@@ -16,7 +16,7 @@ from mmseg_gcn.visualization import (GridRow, colorize_mask,
                                      save_training_curves)
 
 DEMO = str(REPO / 'tools' / 'demo.py')
-TINY_DATA = ['--num-train', '8', '--num-aug', '4', '--num-val', '4']
+TINY_DATA = ['--num-train', '8', '--num-val', '4']
 
 
 def _load_demo_module():
@@ -35,7 +35,8 @@ def _run_demo(cwd: Path, work_dir: str, *extra: str):
 
 @pytest.fixture(scope='module')
 def short_demo(tmp_path_factory):
-    """One 4-iteration demo run on a tiny data set; (cwd, stdout)."""
+    """One demo run of 4 iterations a model on a tiny context set;
+    (cwd, stdout)."""
     cwd = tmp_path_factory.mktemp('demo_run')
     return cwd, _run_demo(cwd, 'work_dirs/demo').stdout
 
@@ -43,49 +44,82 @@ def short_demo(tmp_path_factory):
 def test_short_demo_writes_all_outputs(short_demo):
     cwd, out = short_demo
     work_dir = cwd / 'work_dirs' / 'demo'
-    # data generated on the way, in the default place
-    assert (cwd / 'data/demo/VOCdevkit/VOC2012/ImageSets/Segmentation/'
-            'val.txt').read_text().split().__len__() == 4
-    # progress: iteration, loss, ETA
-    assert re.search(r'Iter\(train\) \[\s*4/4\].*eta: .*loss: [\d.]+', out)
-    # mmseg's per-class IoU table
+    # the context set, generated on the way, in the default place
+    root = cwd / 'data/context/VOCdevkit/VOC2012'
+    assert len((root / 'ImageSets/Segmentation/val.txt').read_text().split()) == 4
+    assert json.loads((root / '.synthetic_demo_data.json').read_text())[
+        'generator'] == 'voc_context'
+    # progress: iteration, loss, ETA, for each of the two models
+    assert len(re.findall(r'Iter\(train\) \[\s*4/4\].*eta: .*loss: [\d.]+',
+                          out)) == 2
+    # mmseg's per-class IoU table, and the boundary / internal accuracy
     assert 'per class results' in out
     assert re.search(r'\|\s+aeroplane\s+\|', out)
-    checkpoint = torch.load(work_dir / 'iter_4.pth', weights_only=True)
-    assert checkpoint['meta']['iter'] == 4
-    for name in ('predictions.png', 'training_curves.png'):
+    assert 'boundary/internal_acc' in out
+    for folder in ('gcn', '1x1'):
+        checkpoint = torch.load(work_dir / folder / 'iter_4.pth',
+                                weights_only=True)
+        assert checkpoint['meta']['iter'] == 4
+        with Image.open(work_dir / folder / 'training_curves.png') as image:
+            assert image.format == 'PNG'
+    # the GCN's classifier has k x 1 and 1 x k kernels (k = 15), the baseline's
+    # none: each folder holds its own model
+    kernel_sizes = {
+        folder: {max(v.shape[-2:]) for k, v in torch.load(
+            work_dir / folder / 'iter_4.pth', weights_only=True)[
+                'state_dict'].items() if k.startswith('decode_head')
+            and v.ndim == 4}
+        for folder in ('gcn', '1x1')}
+    assert 15 in kernel_sizes['gcn'] and 15 not in kernel_sizes['1x1']
+    for name in ('predictions.png', 'vrf.png'):
         with Image.open(work_dir / name) as image:
             assert image.format == 'PNG' and min(image.size) > 200
-    summary = [line for line in out.splitlines()
-               if line.startswith('Demo done')]
+    summary = [line for line in out.splitlines() if line.startswith('GCN + BR')]
     assert len(summary) == 1
-    for name in ('iter_4.pth', 'predictions.png', 'training_curves.png'):
-        assert str(work_dir / name) in summary[0]
-    assert re.search(r'val mIoU \d+\.\d\d on 4 held-out images', summary[0])
+    assert re.match(
+        r'GCN \+ BR \d+\.\d mIoU \| 1x1 \+ BR baseline \d+\.\d mIoU \| '
+        r'gain [+-]\d+\.\d on 4 held-out context-set images \| valid '
+        r'receptive field covers \d+% vs \d+% of the object', summary[0])
+    for path in ('predictions.png', 'vrf.png', 'gcn/iter_4.pth',
+                 '1x1/iter_4.pth'):
+        assert str(Path('work_dirs/demo') / path) in summary[0]
 
 
 def test_short_demo_is_deterministic(short_demo):
     """A second run with the same seed logs the same losses and mIoU."""
     cwd, out = short_demo
     _run_demo(cwd, 'work_dirs/again')
-    first = load_scalars(find_scalars_file(str(cwd / 'work_dirs/demo')))
-    second = load_scalars(find_scalars_file(str(cwd / 'work_dirs/again')))
-    assert first[0]['loss'] == second[0]['loss']
-    assert first[1]['mIoU'] == second[1]['mIoU']
+    for folder in ('gcn', '1x1'):
+        first = load_scalars(find_scalars_file(
+            str(cwd / 'work_dirs/demo' / folder)))
+        second = load_scalars(find_scalars_file(
+            str(cwd / 'work_dirs/again' / folder)))
+        assert first[0]['loss'] == second[0]['loss']
+        assert first[1]['mIoU'] == second[1]['mIoU']
+
+
+def _args(demo, tmp_path, *argv):
+    return demo.parse_args(['--data-root', str(tmp_path), *argv])
 
 
 def test_prepare_data_reuses_or_regenerates(tmp_path, capsys):
     demo = _load_demo_module()
-    root = demo.prepare_data(str(tmp_path), 3, 1, 2, seed=0)
+    small = ['--num-train', '3', '--num-val', '2']
+    root = demo.prepare_data(_args(demo, tmp_path, *small))
     marker = Path(root) / '.synthetic_demo_data.json'
     written = marker.stat().st_mtime_ns
-    assert demo.prepare_data(str(tmp_path), 3, 1, 2, seed=0) == root
+    assert demo.prepare_data(_args(demo, tmp_path, *small)) == root
     assert marker.stat().st_mtime_ns == written
     assert 'using' in capsys.readouterr().out
-    demo.prepare_data(str(tmp_path), 4, 1, 2, seed=0)
+    demo.prepare_data(_args(demo, tmp_path, '--num-train', '4', '--num-val', '2'))
     assert 'regenerating' in capsys.readouterr().out
     val = (Path(root) / 'ImageSets/Segmentation/val.txt').read_text().split()
     assert len(val) == 2
+    # the control set goes through the same path, with its own generator
+    control = demo.prepare_data(_args(demo, tmp_path / 'control', '--dataset',
+                                      'control', *small))
+    assert json.loads((Path(control) / '.synthetic_demo_data.json').read_text())[
+        'generator'] == 'voc_aug'
 
 
 def test_prepare_data_never_overwrites_other_data(tmp_path):
@@ -94,21 +128,23 @@ def test_prepare_data_never_overwrites_other_data(tmp_path):
     root.mkdir(parents=True)
     (root / 'mine.txt').write_text('real data')
     with pytest.raises(FileExistsError):
-        demo.prepare_data(str(tmp_path), 3, 1, 2, seed=0)
+        demo.prepare_data(_args(demo, tmp_path, '--num-train', '3'))
     assert (root / 'mine.txt').read_text() == 'real data'
 
 
-def test_baseline_flag_picks_the_1x1_config():
+@pytest.mark.parametrize('dataset', ['context', 'control'])
+def test_the_two_models_differ_only_in_the_classifier(tmp_path, dataset):
     demo = _load_demo_module()
-    args = demo.parse_args(['--baseline'])
-    assert Path(args.config).name.startswith('gcn-1x1-baseline_')
-    assert args.work_dir == 'work_dirs/demo-1x1'
-    from mmengine.config import Config
-    head = Config.fromfile(args.config).model.decode_head
-    gcn_head = Config.fromfile(demo.GCN_CONFIG).model.decode_head
-    assert head.classifier == '1x1' and gcn_head.classifier == 'gcn'
-    # the classifiers are the only difference
-    assert {**head, 'classifier': 'gcn'} == dict(gcn_head)
+    args = _args(demo, tmp_path, '--dataset', dataset)
+    configs = {folder: demo.model_config(args, folder, head)
+               for folder, _, head in demo.MODELS}
+    gcn, base = configs['gcn'].model, configs['1x1'].model
+    assert gcn.decode_head.classifier == 'gcn'
+    assert base.decode_head.classifier == '1x1'
+    assert gcn.decode_head.use_br and base.decode_head.use_br
+    assert {**base.decode_head, 'classifier': 'gcn'} == dict(gcn.decode_head)
+    assert base.backbone == gcn.backbone
+    assert configs['gcn'].train_cfg == configs['1x1'].train_cfg
 
 
 def test_colorize_mask_uses_the_palette_and_void_colour():

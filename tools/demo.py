@@ -1,28 +1,42 @@
-"""The demo: train a GCN on synthetic PASCAL VOC data on a CPU and show what
-it learned (``make demo``).
+"""The demo: GCN against the 1x1 baseline on a CPU, where large kernels matter
+(``make demo``).
 
-It generates the demo data if it is missing, trains the model of
-``configs/demo/`` with the mmengine Runner (as ``tools/train.py`` does),
-evaluates it on the held-out val split with mmseg's ``IoUMetric`` (which
-prints the per-class IoU table), and writes into the work dir:
+On the *context set* (:mod:`mmseg_gcn.datasets.context_shapes`: four shapes
+with identical interiors, told apart only by their outlines) it trains two
+models that differ only in their classifier, with the mmengine Runner as
+``tools/train.py`` does:
 
-- ``predictions.png``: val images | ground truth | prediction (VOC palette);
-- ``training_curves.png``: training loss and val mIoU over the iterations;
-- ``iter_<N>.pth``: the final checkpoint (``tools/infer.py`` takes it);
+- **GCN + BR**: ``configs/context/gcn_r18-s8_1xb8-1.5k_context-128x128.py``
+  (a k = 15 GCN);
+- **1x1 + BR**, the baseline: the same with a 1x1 conv classifier.
 
-then prints a one-line summary of where they are. Examples::
+It evaluates both on the held-out val split and writes into the work dir
+(``work_dirs/demo``):
 
-    python tools/demo.py                  # GCN + BR, work_dirs/demo
-    python tools/demo.py --baseline       # 1x1 classifiers, work_dirs/demo-1x1
-    python tools/demo.py --iters 4 --num-train 8 --num-aug 4 --num-val 4
+- ``predictions.png``: val images | ground truth | baseline | GCN;
+- ``vrf.png``: the valid receptive field of both models at the centre of a
+  large object (the paper's Fig. 3), with the share of the object each one
+  covers;
+- ``gcn/``, ``1x1/``: each model's final checkpoint, log and training curves;
+
+and ends with one summary line naming both models' mIoU.
+
+``--dataset control`` runs the same two models on the control set, the
+local-appearance demo data (:mod:`mmseg_gcn.datasets.synthetic`), where a small
+window suffices. Examples::
+
+    python tools/demo.py                       # context set, work_dirs/demo
+    python tools/demo.py --dataset control     # work_dirs/demo-control
+    python tools/demo.py --iters 4 --num-train 8 --num-val 4
 """
 import argparse
+import copy
 import os.path as osp
 import sys
 import time
 import warnings
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence
 
 # Warnings from inside mmengine / mmseg that say nothing about the demo: the
 # pkg_resources deprecation, mmseg's own use of build_loss, and the unused
@@ -31,17 +45,48 @@ for _message in ('pkg_resources is deprecated', '``build_loss`` would be',
                  'The draw is False'):
     warnings.filterwarnings('ignore', message=_message)
 
-REPO = Path(__file__).resolve().parents[1]
-CONFIG_DIR = REPO / 'configs' / 'demo'
-GCN_CONFIG = CONFIG_DIR / 'gcn_r18-d32_1xb8-1k_demo-voc12aug-96x96.py'
-BASELINE_CONFIG = (
-    CONFIG_DIR / 'gcn-1x1-baseline_r18-d32_1xb8-1k_demo-voc12aug-96x96.py')
-DEFAULT_WORK_DIRS = {False: 'work_dirs/demo', True: 'work_dirs/demo-1x1'}
+from mmseg_gcn.datasets.context_shapes import CONTEXT_CLASSES  # noqa: E402
 
-#: The demo data set (arguments of ``generate_voc_aug``); the same arguments
-#: always give the same files.
-DEMO_DATA = dict(num_train=240, num_aug=80, num_val=60, min_side=96,
-                 max_side=128, seed=0)
+REPO = Path(__file__).resolve().parents[1]
+CONFIG_DIR = REPO / 'configs' / 'context'
+
+
+class DemoDataset(NamedTuple):
+    """One data set the demo can run on.
+
+    Attributes:
+        config (Path): The GCN + BR config; the baseline swaps its classifier.
+        data_root (str): Default folder holding ``VOCdevkit/VOC2012``.
+        work_dir (str): Default work dir.
+        data (dict): Generator arguments (``num_train``, ``num_val``, ...).
+        class_names (tuple, optional): Names to show for the label values,
+            if not the data set's own.
+    """
+
+    config: Path
+    data_root: str
+    work_dir: str
+    data: Dict[str, int]
+    class_names: Optional[tuple] = None
+
+
+DATASETS = {
+    'context': DemoDataset(
+        CONFIG_DIR / 'gcn_r18-s8_1xb8-1.5k_context-128x128.py',
+        'data/context', 'work_dirs/demo',
+        dict(num_train=400, num_aug=0, num_val=100, size=128, seed=0),
+        # the shapes, not the VOC names their label values are stored under
+        CONTEXT_CLASSES),
+    'control': DemoDataset(
+        CONFIG_DIR / 'gcn_r18-s8_1xb8-1.5k_control-voc12aug-96x96.py',
+        'data/demo', 'work_dirs/demo-control',
+        dict(num_train=240, num_aug=80, num_val=60, min_side=96,
+             max_side=128, seed=0)),
+}
+
+#: The two models: folder name, display name and decode_head overrides.
+MODELS = (('1x1', '1x1 + BR baseline', dict(classifier='1x1')),
+          ('gcn', 'GCN + BR', dict()))
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -55,30 +100,25 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         argparse.Namespace: The parsed arguments.
     """
     parser = argparse.ArgumentParser(
-        description='Train and evaluate a GCN on the synthetic demo data on a '
-        'CPU, and draw what it learned.',
+        description='Train GCN + BR and the 1x1 baseline on synthetic data on '
+        'a CPU, compare them and draw what they learned.',
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument(
-        '--baseline',
-        action='store_true',
-        help='train the 1x1-classifier baseline instead of the GCN '
-        f'({BASELINE_CONFIG.name})')
-    parser.add_argument(
-        '--config',
-        help='train this config instead (default: the GCN config '
-        f'{GCN_CONFIG.name}, or the baseline one with --baseline)')
+        '--dataset', choices=sorted(DATASETS), default='context',
+        help='context: shapes told apart only by their outlines; control: '
+        'classes told apart by local colour and texture')
     parser.add_argument(
         '--work-dir',
-        help=f'where logs, checkpoint and figures go (default: '
-        f'{DEFAULT_WORK_DIRS[False]}, or {DEFAULT_WORK_DIRS[True]} with '
-        '--baseline)')
+        help='where logs, checkpoints and figures go (default: '
+        + ', '.join(f'{d.work_dir} for {n}' for n, d in DATASETS.items())
+        + ')')
     parser.add_argument(
         '--iters',
         type=int,
-        help="training iterations (default: the config's); fewer for a "
-        'quick check')
+        help="training iterations of each model (default: the config's); "
+        'fewer for a quick check')
     parser.add_argument(
-        '--seed', type=int, default=0, help='random seed of the training run')
+        '--seed', type=int, default=0, help='random seed of the training runs')
     parser.add_argument(
         '--num-vis', type=int, default=6,
         help='val images in predictions.png')
@@ -86,65 +126,59 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'demo data (generated when missing or made with other arguments)')
     data.add_argument(
         '--data-root',
-        default='data/demo',
-        help='folder holding VOCdevkit/VOC2012 (the --out of '
-        'tools/dataset_converters/generate_demo_data.py)')
-    data.add_argument('--num-train', type=int, default=DEMO_DATA['num_train'],
-                      help='images in train.txt')
-    data.add_argument('--num-aug', type=int, default=DEMO_DATA['num_aug'],
-                      help='aug-only images in aug.txt')
-    data.add_argument('--num-val', type=int, default=DEMO_DATA['num_val'],
+        help='folder holding VOCdevkit/VOC2012 (default: '
+        + ', '.join(f'{d.data_root} for {n}' for n, d in DATASETS.items())
+        + ')')
+    data.add_argument('--num-train', type=int, help='images in train.txt')
+    data.add_argument('--num-val', type=int,
                       help='held-out images in val.txt')
-    data.add_argument('--data-seed', type=int, default=DEMO_DATA['seed'],
+    data.add_argument('--data-seed', type=int, default=0,
                       help='seed of the data generator')
     args = parser.parse_args(argv)
-    if args.iters is not None and args.iters < 1:
-        parser.error(f'--iters must be >= 1, got {args.iters}')
+    for name in ('iters', 'num_train', 'num_val'):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     if args.num_vis < 1:
         parser.error(f'--num-vis must be >= 1, got {args.num_vis}')
-    if args.config is None:
-        args.config = str(BASELINE_CONFIG if args.baseline else GCN_CONFIG)
-    elif args.baseline:
-        parser.error('give either --baseline or --config, not both')
-    if args.work_dir is None:
-        args.work_dir = DEFAULT_WORK_DIRS[args.baseline]
+    dataset = DATASETS[args.dataset]
+    args.work_dir = args.work_dir or dataset.work_dir
+    args.data_root = args.data_root or dataset.data_root
     return args
 
 
-def prepare_data(out: str, num_train: int, num_aug: int, num_val: int,
-                 seed: int) -> str:
-    """Generates the demo data unless ``out`` already holds exactly it.
+def prepare_data(args: argparse.Namespace) -> str:
+    """Generates the demo data unless the data root already holds exactly it.
 
     Args:
-        out (str): Folder to hold ``VOCdevkit/VOC2012``.
-        num_train (int): Images in ``train.txt``.
-        num_aug (int): Aug-only images in ``aug.txt``.
-        num_val (int): Images in ``val.txt``.
-        seed (int): Generator seed.
+        args (argparse.Namespace): Parsed command line.
 
     Returns:
-        str: The data set root, ``<out>/VOCdevkit/VOC2012``.
+        str: The data set root, ``<data_root>/VOCdevkit/VOC2012``.
     """
-    from mmseg_gcn.datasets import generate_voc_aug
+    from mmseg_gcn.datasets import generate_voc_aug, generate_voc_context
     from mmseg_gcn.datasets.synthetic import generation_params
 
-    root = osp.join(out, 'VOCdevkit', 'VOC2012')
-    wanted = dict(DEMO_DATA, num_train=num_train, num_aug=num_aug,
-                  num_val=num_val, seed=seed)
+    generate = {'context': generate_voc_context,
+                'control': generate_voc_aug}[args.dataset]
+    wanted = dict(DATASETS[args.dataset].data, seed=args.data_seed)
+    for name in ('num_train', 'num_val'):
+        if getattr(args, name) is not None:
+            wanted[name] = getattr(args, name)
+    root = osp.join(args.data_root, 'VOCdevkit', 'VOC2012')
     found = generation_params(root)
+    splits = f"{wanted['num_train']} train, {wanted['num_val']} val images"
     if found is not None:
         if all(found.get(k) == v for k, v in wanted.items()):
-            print(f'Demo data: using {root} ({num_train} train + {num_aug} '
-                  f'aug, {num_val} val images)', flush=True)
+            print(f'Demo data: using {root} ({splits})', flush=True)
             return root
         print(f'Demo data: {root} was generated with other arguments; '
               'regenerating it.', flush=True)
     start = time.perf_counter()
     # A folder holding data not written by the generator is refused
     # (FileExistsError), never overwritten.
-    summary = generate_voc_aug(out, **wanted)
-    splits = ', '.join(f'{n} {split}' for split, n in summary.splits.items())
-    print(f'Demo data: wrote {root} ({splits} images) in '
+    generate(args.data_root, **wanted)
+    print(f'Demo data: wrote {root} ({splits}) in '
           f'{time.perf_counter() - start:.1f} s', flush=True)
     return root
 
@@ -174,68 +208,82 @@ def _set_iterations(cfg, iters: int) -> None:
             scheduler['end'] = iters
     logger = cfg.default_hooks.logger
     logger['interval'] = min(logger.get('interval', 50), max(1, iters // 8))
-    cfg.default_hooks.checkpoint['interval'] = iters
 
 
-def build_config(args: argparse.Namespace, data_root: str):
-    """Loads the demo config as ``tools/train.py`` does and adapts it to the
-    command line.
+def model_config(args: argparse.Namespace, folder: str, head: dict):
+    """Loads the demo config as ``tools/train.py`` does and adapts it to one
+    model and the command line (not yet to the data's location).
 
     Args:
         args (argparse.Namespace): Parsed command line.
-        data_root (str): The data set root (``.../VOCdevkit/VOC2012``).
+        folder (str): The model's folder in the work dir.
+        head (dict): ``decode_head`` overrides of the model.
 
     Returns:
-        mmengine.Config: The config to build the Runner from.
+        mmengine.Config: The model's run config.
     """
-    from mmseg_gcn.datasets import check_dataset_paths
     from mmseg_gcn.engine import load_run_config
 
-    cfg = load_run_config(args.config, work_dir=args.work_dir)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        _set_data_root(cfg.get(key), data_root)
-    check_dataset_paths(cfg, 'train_dataloader', 'val_dataloader')
+    config = str(DATASETS[args.dataset].config)
+    cfg = load_run_config(config, work_dir=osp.join(args.work_dir, folder))
+    cfg.model.decode_head.update(copy.deepcopy(head))
     if args.iters is not None:
         _set_iterations(cfg, args.iters)
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=args.seed)
     # Keep only the final checkpoint: that is the one the demo hands over.
     cfg.default_hooks.checkpoint.update(
-        interval=cfg.train_cfg.max_iters, max_keep_ckpts=1,
-        save_last=True)
+        interval=cfg.train_cfg.max_iters, max_keep_ckpts=1, save_last=True)
+    # mmengine keys its logger and visualizer by name: each model needs its
+    # own, or the second run would log into the first one's.
+    cfg.experiment_name = f'demo_{folder}_{time.strftime("%Y%m%d_%H%M%S")}'
+    cfg.visualizer['name'] = f'visualizer_demo_{folder}'
     return cfg
 
 
-def predict_val_images(runner, num: int) -> List:
-    """Runs the trained model on the first ``num`` val images.
+def build_config(args: argparse.Namespace, data_root: str, folder: str,
+                 head: dict):
+    """The run config of one of the demo's models, reading ``data_root``.
 
     Args:
-        runner (mmengine.runner.Runner): The runner after training.
-        num (int): Number of images.
+        args (argparse.Namespace): Parsed command line.
+        data_root (str): The data set root (``.../VOCdevkit/VOC2012``).
+        folder (str): The model's folder in the work dir.
+        head (dict): ``decode_head`` overrides of the model.
 
     Returns:
-        list[GridRow]: Image, ground truth and prediction of each, at the
-        image's original size.
+        mmengine.Config: The config to build the Runner from.
+
+    Raises:
+        FileNotFoundError: If the data is missing.
     """
-    import mmcv
-    import torch
+    from mmseg_gcn.datasets import check_dataset_paths
 
-    from mmseg_gcn.visualization import GridRow
+    cfg = model_config(args, folder, head)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        _set_data_root(cfg.get(key), data_root)
+    check_dataset_paths(cfg, 'train_dataloader', 'val_dataloader')
+    return cfg
 
-    rows = []
-    model = runner.model
-    model.eval()
-    with torch.no_grad():
-        for data in runner.val_loop.dataloader:
-            for sample in model.test_step(data):
-                image = mmcv.imread(sample.img_path, channel_order='rgb')
-                rows.append(GridRow(
-                    image=image,
-                    gt=sample.gt_sem_seg.data[0].cpu().numpy(),
-                    pred=sample.pred_sem_seg.data[0].cpu().numpy(),
-                    name=osp.splitext(osp.basename(sample.img_path))[0]))
-            if len(rows) >= num:
-                break
-    return rows[:num]
+
+class TrainedModel(NamedTuple):
+    """A model the demo trained.
+
+    Attributes:
+        name (str): Display name.
+        config (str): The config file it was built from (written to its
+            folder, as trained).
+        checkpoint (str): Its final checkpoint.
+        metrics (dict): Its final val metrics.
+        runner: The Runner, holding the trained model.
+        train_time (float): Training time in seconds.
+    """
+
+    name: str
+    config: str
+    checkpoint: str
+    metrics: Dict[str, float]
+    runner: object
+    train_time: float
 
 
 def final_metrics(scalars_file: str) -> Dict[str, float]:
@@ -248,14 +296,93 @@ def final_metrics(scalars_file: str) -> Dict[str, float]:
     return {key: series[-1][1] for key, series in val.items()}
 
 
-def model_name(cfg) -> str:
-    """A short name of the decoder, e.g. ``'GCN + BR'`` or ``'1x1 + BR'``."""
-    head = cfg.model.decode_head
-    if head.get('type') != 'GCNHead':
-        return str(head.get('type'))
-    name = {'gcn': 'GCN'}.get(head.get('classifier', 'gcn'),
-                              head.get('classifier'))
-    return name + (' + BR' if head.get('use_br', True) else '')
+def train_model(args: argparse.Namespace, data_root: str, folder: str,
+                name: str, head: dict) -> TrainedModel:
+    """Trains and validates one of the demo's models.
+
+    Returns:
+        TrainedModel: What the run produced.
+    """
+    from mmengine.runner import Runner
+
+    from mmseg_gcn.visualization import find_scalars_file, save_training_curves
+
+    cfg = build_config(args, data_root, folder, head)
+    runner = Runner.from_cfg(cfg)
+    start = time.perf_counter()
+    runner.train()
+    train_time = time.perf_counter() - start
+    scalars = find_scalars_file(runner.work_dir)
+    save_training_curves(scalars, osp.join(runner.work_dir,
+                                           'training_curves.png'),
+                         title=f'{name} ({args.dataset} set)')
+    config = osp.join(runner.work_dir, 'config.py')
+    cfg.dump(config)
+    return TrainedModel(name, config,
+                        osp.join(runner.work_dir, f'iter_{runner.iter}.pth'),
+                        final_metrics(scalars), runner, train_time)
+
+
+def predict_val_images(models: Sequence[TrainedModel], num: int) -> List:
+    """Runs every model on the first ``num`` val images.
+
+    Args:
+        models (Sequence[TrainedModel]): The trained models.
+        num (int): Number of images.
+
+    Returns:
+        list[GridRow]: Image, ground truth and each model's prediction, at
+        the image's original size.
+    """
+    import mmcv
+    import torch
+
+    from mmseg_gcn.visualization import GridRow
+
+    predictions: Dict[str, list] = {}
+    samples = []
+    for model in models:
+        network = model.runner.model
+        network.eval()
+        predictions[model.name] = []
+        with torch.no_grad():
+            for data in model.runner.val_loop.dataloader:
+                for sample in network.test_step(data):
+                    predictions[model.name].append(
+                        sample.pred_sem_seg.data[0].cpu().numpy())
+                    if len(samples) < num:
+                        samples.append(sample)
+                if len(predictions[model.name]) >= num:
+                    break
+    rows = []
+    for i, sample in enumerate(samples[:num]):
+        rows.append(GridRow(
+            image=mmcv.imread(sample.img_path, channel_order='rgb'),
+            gt=sample.gt_sem_seg.data[0].cpu().numpy(),
+            pred={name: preds[i] for name, preds in predictions.items()},
+            name=osp.splitext(osp.basename(sample.img_path))[0]))
+    return rows
+
+
+def vrf_image(data_root: str) -> tuple:
+    """The val image (and its label) whose largest object is the largest of
+    the split: the unit at its centre is the farthest from any outline."""
+    import numpy as np
+    from PIL import Image
+
+    from mmseg_gcn.analysis.valid_receptive_field import largest_object
+
+    with open(osp.join(data_root, 'ImageSets', 'Segmentation',
+                       'val.txt')) as f:
+        stems = f.read().split()
+    best, best_area = None, -1
+    for stem in stems:
+        label = osp.join(data_root, 'SegmentationClass', f'{stem}.png')
+        area = int(largest_object(np.array(Image.open(label))).sum())
+        if area > best_area:
+            best, best_area = stem, area
+    return (osp.join(data_root, 'JPEGImages', f'{best}.jpg'),
+            osp.join(data_root, 'SegmentationClass', f'{best}.png'))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -270,47 +397,48 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     start = time.perf_counter()
     try:
-        data_root = prepare_data(args.data_root, args.num_train,
-                                 args.num_aug, args.num_val, args.data_seed)
-        cfg = build_config(args, data_root)
+        data_root = prepare_data(args)
+        # Check both configs before training either.
+        for folder, _, head in MODELS:
+            build_config(args, data_root, folder, head)
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         # a wrong path or a folder holding other data: say so, no traceback
         print(f'error: {error}', file=sys.stderr)
         return 1
 
-    from mmengine.runner import Runner
+    from mmseg_gcn.analysis.valid_receptive_field import \
+        compare_valid_receptive_fields
+    from mmseg_gcn.visualization import save_prediction_grid
 
-    from mmseg_gcn.visualization import (find_scalars_file,
-                                         save_prediction_grid,
-                                         save_training_curves)
-
-    runner = Runner.from_cfg(cfg)
-    train_start = time.perf_counter()
-    runner.train()
-    train_time = time.perf_counter() - train_start
-
-    work_dir = runner.work_dir
-    scalars = find_scalars_file(work_dir)
-    metrics = final_metrics(scalars)
-    name = model_name(cfg)
-    curves = save_training_curves(
-        scalars, osp.join(work_dir, 'training_curves.png'),
-        title=f'{osp.basename(args.config)} ({name})')
-    meta = runner.val_loop.dataloader.dataset.metainfo
+    models = [train_model(args, data_root, folder, name, head)
+              for folder, name, head in MODELS]
+    baseline, gcn = models
+    meta = gcn.runner.val_loop.dataloader.dataset.metainfo
     grid = save_prediction_grid(
-        predict_val_images(runner, args.num_vis),
-        classes=meta['classes'],
+        predict_val_images(models, args.num_vis),
+        classes=DATASETS[args.dataset].class_names or meta['classes'],
         palette=meta['palette'],
-        out_file=osp.join(work_dir, 'predictions.png'),
-        title=f"{name}: val mIoU {metrics['mIoU']:.1f}")
-    checkpoint = osp.join(work_dir, f'iter_{runner.iter}.pth')
-    num_val = len(runner.val_loop.dataloader.dataset)
+        out_file=osp.join(args.work_dir, 'predictions.png'),
+        title=f"{args.dataset} set: {baseline.name} "
+        f"{baseline.metrics['mIoU']:.1f} mIoU, {gcn.name} "
+        f"{gcn.metrics['mIoU']:.1f} mIoU")
+    image, label = vrf_image(data_root)
+    vrf = compare_valid_receptive_fields(
+        [(m.config, m.checkpoint) for m in models], image,
+        osp.join(args.work_dir, 'vrf.png'), object_label=label,
+        names=[m.name for m in models], progress=False)
+    coverage = [r['object_coverage'] for r in vrf['results']]
     total = time.perf_counter() - start
-    print(f"Demo done ({name}): val mIoU {metrics['mIoU']:.2f} on {num_val} "
-          f'held-out images after {runner.iter} iterations; training '
-          f'{train_time / 60:.1f} min, total {total / 60:.1f} min | '
-          f'checkpoint {checkpoint} | predictions {grid} | curves {curves} '
-          f'| log {runner.log_dir}', flush=True)
+    num_val = len(gcn.runner.val_loop.dataloader.dataset)
+    gain = gcn.metrics['mIoU'] - baseline.metrics['mIoU']
+    print(f"{gcn.name} {gcn.metrics['mIoU']:.1f} mIoU | {baseline.name} "
+          f"{baseline.metrics['mIoU']:.1f} mIoU | gain {gain:+.1f} on "
+          f'{num_val} held-out {args.dataset}-set images | valid receptive '
+          f'field covers {100 * coverage[1]:.0f}% vs {100 * coverage[0]:.0f}% '
+          f'of the object | training {gcn.train_time / 60:.1f} + '
+          f'{baseline.train_time / 60:.1f} min, total {total / 60:.1f} min | '
+          f'predictions {grid} | vrf {vrf["out_file"]} | checkpoints '
+          f'{gcn.checkpoint}, {baseline.checkpoint}', flush=True)
     return 0
 
 

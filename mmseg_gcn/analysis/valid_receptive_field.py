@@ -191,16 +191,13 @@ def occlusion_sensitivity(forward: ForwardFn,
         pixel=(y, x))
 
 
-def object_centre(label: np.ndarray,
-                  background: Optional[int] = 0,
-                  ignore_index: int = 255) -> Pixel:
-    """The centre of the largest object of a label (or prediction) map.
+def largest_object(label: np.ndarray,
+                   background: Optional[int] = 0,
+                   ignore_index: int = 255) -> np.ndarray:
+    """The mask of the largest object of a label (or prediction) map.
 
     Objects are the 8-connected regions of one label that is neither
-    ``background`` nor ``ignore_index``; the centre is the pixel of the
-    largest one farthest from its outline (so it lies on the object even
-    when the object is not convex); of several, the one nearest the
-    object's centroid.
+    ``background`` nor ``ignore_index``.
 
     Args:
         label (np.ndarray): (H, W) map of class indices.
@@ -208,7 +205,7 @@ def object_centre(label: np.ndarray,
         ignore_index (int): Void label. Defaults to 255.
 
     Returns:
-        tuple[int, int]: ``(y, x)``.
+        np.ndarray: (H, W) bool mask.
     """
     label = np.asarray(label)
     if label.ndim != 2:
@@ -227,6 +224,28 @@ def object_centre(label: np.ndarray,
         raise ValueError(
             'no object in the label map: every pixel is background '
             f'({background}) or void ({ignore_index}); give --pixel instead.')
+    return best
+
+
+def object_centre(label: np.ndarray,
+                  background: Optional[int] = 0,
+                  ignore_index: int = 255) -> Pixel:
+    """The centre of the largest object of a label (or prediction) map.
+
+    The centre is the pixel of the largest object (see
+    :func:`largest_object`) farthest from its outline (so it lies on the
+    object even when the object is not convex); of several, the one nearest
+    the object's centroid.
+
+    Args:
+        label (np.ndarray): (H, W) map of class indices.
+        background (int, optional): Background label. Defaults to 0.
+        ignore_index (int): Void label. Defaults to 255.
+
+    Returns:
+        tuple[int, int]: ``(y, x)``.
+    """
+    best = largest_object(label, background, ignore_index)
     # pad so that the image border also counts as the object's outline
     inside = ndimage.distance_transform_edt(np.pad(best, 1))[1:-1, 1:-1]
     # of the pixels farthest inside, the one nearest the centroid
@@ -234,6 +253,28 @@ def object_centre(label: np.ndarray,
     cy, cx = np.argwhere(best).mean(axis=0)
     i = int(np.argmin((ys - cy)**2 + (xs - cx)**2))
     return int(ys[i]), int(xs[i])
+
+
+def object_coverage(heat: np.ndarray, mask: np.ndarray,
+                    level: float = 0.5) -> float:
+    """How much of an object a valid receptive field covers: the share of
+    the object's pixels where the normalised map is at least ``level`` of
+    its peak.
+
+    Args:
+        heat (np.ndarray): (H, W) map normalised to a peak of 1 (the
+            ``map`` of :func:`occlusion_sensitivity`).
+        mask (np.ndarray): (H, W) bool mask of the object.
+        level (float): Fraction of the peak. Defaults to 0.5.
+
+    Returns:
+        float: A share in [0, 1].
+    """
+    mask = np.asarray(mask, bool)
+    if heat.shape[:2] != mask.shape or not mask.any():
+        raise ValueError(f'need a non-empty object mask of the map size '
+                         f'{heat.shape[:2]}, got {mask.shape}.')
+    return float((heat[:mask.shape[0], :mask.shape[1]][mask] >= level).mean())
 
 
 class SegmentorProbe:
@@ -422,8 +463,10 @@ def compare_valid_receptive_fields(models: Sequence[Tuple[str, str]],
         progress (bool): Show progress bars. Defaults to True.
 
     Returns:
-        dict: ``out_file``, ``pixel`` and ``results`` (one dict of
-        :func:`occlusion_sensitivity` per model, plus ``name``).
+        dict: ``out_file``, ``pixel``, ``results`` (one dict of
+        :func:`occlusion_sensitivity` per model, plus ``name`` and, when the
+        unit is an object's centre, ``object_coverage``, see
+        :func:`object_coverage`) and ``object_mask`` (None for ``pixel``).
     """
     import mmcv
     from PIL import Image
@@ -449,6 +492,7 @@ def compare_valid_receptive_fields(models: Sequence[Tuple[str, str]],
         for i, (cfg, ckpt) in enumerate(models)
     ]
     inputs = [p.preprocess(bgr) for p in probes]
+    object_mask = None
     if pixel is not None:
         pixel = check_pixel(pixel, size)
     elif object_label is not None:
@@ -461,9 +505,11 @@ def compare_valid_receptive_fields(models: Sequence[Tuple[str, str]],
                 f'label {object_label!r} is {label.shape[:2]}, the image is '
                 f'{size}; they must have the same size.')
         pixel = object_centre(label, background)
+        object_mask = largest_object(label, background)
     else:
         pred = probes[0].predict(inputs[0])[:size[0], :size[1]]
         pixel = object_centre(pred, background)
+        object_mask = largest_object(pred, background)
     results = []
     for probe, x in zip(probes, inputs):
         result = occlusion_sensitivity(
@@ -488,5 +534,11 @@ def compare_valid_receptive_fields(models: Sequence[Tuple[str, str]],
         cls_name = classes[cls] if classes and cls < len(classes) else cls
         titles.append(f"{r['name']}\nclass '{cls_name}' at "
                       f"(y={pixel[0]}, x={pixel[1]})")
+    if object_mask is not None:
+        for i, r in enumerate(results):
+            r['object_coverage'] = object_coverage(r['map'], object_mask)
+            titles[i] += (f"\n{100 * r['object_coverage']:.0f}% of "
+                                    'the object >= half the peak')
     plot_vrf_figure(mmcv.bgr2rgb(bgr), results, titles, out_file)
-    return dict(out_file=out_file, pixel=pixel, results=results)
+    return dict(out_file=out_file, pixel=pixel, results=results,
+                object_mask=object_mask)

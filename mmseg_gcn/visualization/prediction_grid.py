@@ -1,5 +1,6 @@
-"""A grid of images | ground truth | prediction, for a quick visual check."""
-from typing import NamedTuple, Optional, Sequence
+"""A grid of images | ground truth | predictions, for a quick visual check and
+for comparing models side by side."""
+from typing import Dict, Mapping, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
@@ -13,14 +14,23 @@ class GridRow(NamedTuple):
     Attributes:
         image (np.ndarray): (H, W, 3) uint8 RGB image.
         gt (np.ndarray): (H, W) ground-truth class indices.
-        pred (np.ndarray): (H, W) predicted class indices.
+        pred (np.ndarray | Mapping[str, np.ndarray]): (H, W) predicted
+            class indices, or one such map per model name (one column each,
+            in order).
         name (str): Title of the row, e.g. the image's file stem.
     """
 
     image: np.ndarray
     gt: np.ndarray
-    pred: np.ndarray
+    pred: Union[np.ndarray, Mapping[str, np.ndarray]]
     name: str = ''
+
+    @property
+    def predictions(self) -> Dict[str, np.ndarray]:
+        """dict: Column title -> predicted map."""
+        if isinstance(self.pred, Mapping):
+            return dict(self.pred)
+        return {'prediction': self.pred}
 
 
 def _pixel_accuracy(gt: np.ndarray, pred: np.ndarray,
@@ -35,7 +45,7 @@ def save_prediction_grid(rows: Sequence[GridRow],
                          out_file: str,
                          ignore_index: int = 255,
                          title: Optional[str] = None) -> str:
-    """Draws one row per image (image | ground truth | prediction), the masks
+    """Draws one row per image (image | ground truth | prediction(s)), the masks
     coloured with ``palette``, with a legend of the classes shown.
 
     Args:
@@ -55,33 +65,39 @@ def save_prediction_grid(rows: Sequence[GridRow],
     if not rows:
         raise ValueError('save_prediction_grid needs at least one row')
     for row in rows:
-        if not (row.image.shape[:2] == row.gt.shape == row.pred.shape):
+        shapes = [p.shape for p in row.predictions.values()]
+        if not all(row.image.shape[:2] == row.gt.shape == shape
+                   for shape in shapes):
             raise ValueError(
                 f'row {row.name!r}: image {row.image.shape[:2]}, ground '
-                f'truth {row.gt.shape} and prediction {row.pred.shape} must '
+                f'truth {row.gt.shape} and prediction(s) {shapes} must '
                 'have the same height and width')
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
+    columns = 2 + max(len(row.predictions) for row in rows)
     fig, axes = plt.subplots(
-        len(rows), 3, figsize=(7.5, 2.4 * len(rows) + 0.9), squeeze=False)
+        len(rows), columns, figsize=(2.5 * columns, 2.4 * len(rows) + 0.9),
+        squeeze=False)
     shown = set()
     for axes_row, row in zip(axes, rows):
-        acc = _pixel_accuracy(row.gt, row.pred, ignore_index)
         panels = [
             (row.image, row.name or 'image'),
             (colorize_mask(row.gt, palette, ignore_index), 'ground truth'),
-            (colorize_mask(row.pred, palette, ignore_index),
-             f'prediction (pixel acc. {100 * acc:.1f}%)'),
         ]
+        for model, pred in row.predictions.items():
+            acc = _pixel_accuracy(row.gt, pred, ignore_index)
+            panels.append((colorize_mask(pred, palette, ignore_index),
+                           f'{model} (pixel acc. {100 * acc:.1f}%)'))
+            shown.update(np.unique(pred).tolist())
         for ax, (picture, label) in zip(axes_row, panels):
             ax.imshow(picture, interpolation='nearest')
             ax.set_title(label, fontsize=8)
+        for ax in axes_row:
             ax.axis('off')
         shown.update(np.unique(row.gt).tolist())
-        shown.update(np.unique(row.pred).tolist())
     handles = [
         Patch(color=np.asarray(palette[i]) / 255, label=classes[i])
         for i in sorted(shown) if i != ignore_index
