@@ -212,3 +212,14 @@ def storage_tensor(key: str, values: list, legacy: bool = False) -> Call:
 
 def float32_bytes(values: list) -> bytes:
     return torch.tensor(values, dtype=torch.float32).numpy().tobytes()
+
+
+# Globals the crafted checkpoints refer to.
+HISTORY_BUFFER = Global('mmengine.logging.history_buffer', 'HistoryBuffer')
+GETATTR = Global('__builtin__', 'getattr')
+RECONSTRUCT = Global('numpy._core.multiarray', '_reconstruct')
+RECONSTRUCT_NUMPY1 = Global('numpy.core.multiarray', '_reconstruct')
+SCALAR = Global('numpy._core.multiarray', 'scalar')
+NDARRAY = Global('numpy', 'ndarray')
+DTYPE = Global('numpy', 'dtype')
+REBUILD_FROM_TYPE = Global('torch._tensor', '_rebuild_from_type_v2')

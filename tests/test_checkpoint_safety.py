@@ -12,8 +12,9 @@ import textwrap
 
 import pytest
 import torch
-from checkpoint_crafting import (Build, Call, Get, Global, New, Put, dumps,
-                                 write_zip_checkpoint)
+from checkpoint_crafting import (DTYPE, GETATTR, HISTORY_BUFFER, NDARRAY,
+                                 RECONSTRUCT, Build, Call, Get, Global, New,
+                                 Put, dumps, write_zip_checkpoint)
 from conftest import REPO, TINY_CONFIG, run_tool
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
@@ -22,11 +23,6 @@ from mmseg_gcn.engine import (SAFE_GLOBALS_ENV, UntrustedCheckpointError,
                               load_local_checkpoint)
 
 TRAIN = str(REPO / 'tools' / 'train.py')
-HISTORY_BUFFER = Global('mmengine.logging.history_buffer', 'HistoryBuffer')
-GETATTR = Global('__builtin__', 'getattr')
-RECONSTRUCT = Global('numpy._core.multiarray', '_reconstruct')
-NDARRAY = Global('numpy', 'ndarray')
-DTYPE = Global('numpy', 'dtype')
 
 
 class _Payload:

@@ -16,10 +16,12 @@ from typing import Callable, Dict, Tuple
 import numpy as np
 import pytest
 import torch
-from checkpoint_crafting import (Build, Call, Get, Global, New, PersistentId,
-                                 Put, Raw, dumps, float32_bytes,
-                                 storage_tensor, write_legacy_checkpoint,
-                                 write_zip_checkpoint)
+from checkpoint_crafting import (DTYPE, GETATTR, HISTORY_BUFFER, NDARRAY,
+                                 REBUILD_FROM_TYPE, RECONSTRUCT,
+                                 RECONSTRUCT_NUMPY1, SCALAR, Build, Call, Get,
+                                 Global, New, PersistentId, Put, Raw, dumps,
+                                 float32_bytes, storage_tensor,
+                                 write_legacy_checkpoint, write_zip_checkpoint)
 from conftest import REPO, TINY_CONFIG, run_tool
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import _load_checkpoint
@@ -27,14 +29,6 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from mmseg_gcn.engine import UntrustedCheckpointError, load_local_checkpoint
 
 TRAIN = str(REPO / 'tools' / 'train.py')
-HISTORY_BUFFER = Global('mmengine.logging.history_buffer', 'HistoryBuffer')
-GETATTR = Global('__builtin__', 'getattr')
-RECONSTRUCT = Global('numpy._core.multiarray', '_reconstruct')
-RECONSTRUCT_NUMPY1 = Global('numpy.core.multiarray', '_reconstruct')
-SCALAR = Global('numpy._core.multiarray', 'scalar')
-NDARRAY = Global('numpy', 'ndarray')
-DTYPE = Global('numpy', 'dtype')
-REBUILD_FROM_TYPE = Global('torch._tensor', '_rebuild_from_type_v2')
 
 
 def command(marker: Path) -> str:
