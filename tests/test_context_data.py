@@ -13,7 +13,7 @@ from mmseg_gcn.datasets.context_shapes import (CONTEXT_SHAPES,
                                                generate_context_sample,
                                                generate_voc_context)
 
-CONFIG = REPO / 'configs' / 'context' / 'gcn_r18-s8_1xb8-1.5k_context-128x128.py'
+CONFIG = REPO / 'configs' / 'context' / 'gcn_r18-s8_1xb8-1.2k_context-128x128.py'
 COUNTS = dict(num_train=12, num_val=8, size=96)
 
 

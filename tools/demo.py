@@ -6,7 +6,7 @@ with identical interiors, told apart only by their outlines) it trains two
 models that differ only in their classifier, with the mmengine Runner as
 ``tools/train.py`` does:
 
-- **GCN + BR**: ``configs/context/gcn_r18-s8_1xb8-1.5k_context-128x128.py``
+- **GCN + BR**: ``configs/context/gcn_r18-s8_1xb8-1.2k_context-128x128.py``
   (a k = 15 GCN);
 - **1x1 + BR**, the baseline: the same with a 1x1 conv classifier.
 
@@ -72,13 +72,13 @@ class DemoDataset(NamedTuple):
 
 DATASETS = {
     'context': DemoDataset(
-        CONFIG_DIR / 'gcn_r18-s8_1xb8-1.5k_context-128x128.py',
+        CONFIG_DIR / 'gcn_r18-s8_1xb8-1.2k_context-128x128.py',
         'data/context', 'work_dirs/demo',
         dict(num_train=400, num_aug=0, num_val=100, size=128, seed=0),
         # the shapes, not the VOC names their label values are stored under
         CONTEXT_CLASSES),
     'control': DemoDataset(
-        CONFIG_DIR / 'gcn_r18-s8_1xb8-1.5k_control-voc12aug-96x96.py',
+        CONFIG_DIR / 'gcn_r18-s8_1xb8-1.2k_control-voc12aug-96x96.py',
         'data/demo', 'work_dirs/demo-control',
         dict(num_train=240, num_aug=80, num_val=60, min_side=96,
              max_side=128, seed=0)),

@@ -279,13 +279,13 @@ class DataSet:
 DATASETS: Dict[str, DataSet] = {
     'context':
     DataSet('context',
-            'configs/context/gcn_r18-s8_1xb8-1.5k_context-128x128.py',
+            'configs/context/gcn_r18-s8_1xb8-1.2k_context-128x128.py',
             'voc_context',
             full=dict(num_train=400, num_aug=0, num_val=100, size=128),
             quick=dict(num_train=16, num_aug=0, num_val=8, size=128)),
     'control':
     DataSet('control',
-            'configs/context/gcn_r18-s8_1xb8-1.5k_control-voc12aug-96x96.py',
+            'configs/context/gcn_r18-s8_1xb8-1.2k_control-voc12aug-96x96.py',
             'voc_aug',
             full=dict(num_train=240, num_aug=80, num_val=60, min_side=96,
                       max_side=128),

@@ -8,7 +8,7 @@
 _base_ = [
     '../_base_/models/gcn_r18-s8_res3.py',
     '../_base_/datasets/context-shapes_voc12.py',
-    '../_base_/schedules/schedule_demo_sgd-m0.9_1.5k.py',
+    '../_base_/schedules/schedule_demo_sgd-m0.9_1.2k.py',
     'mmseg::_base_/default_runtime.py'
 ]
 crop_size = (128, 128)
