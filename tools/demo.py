@@ -183,33 +183,6 @@ def prepare_data(args: argparse.Namespace) -> str:
     return root
 
 
-def _set_data_root(node, data_root: str) -> None:
-    """Replaces every ``data_root`` in a (nested) dataset config."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == 'data_root':
-                node[key] = data_root
-            else:
-                _set_data_root(value, data_root)
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            _set_data_root(item, data_root)
-
-
-def _set_iterations(cfg, iters: int) -> None:
-    """Makes the run ``iters`` iterations long; a short run still logs a
-    few times and validates twice (half-way and at the end)."""
-    old = cfg.train_cfg.max_iters
-    cfg.train_cfg.max_iters = iters
-    cfg.train_cfg.val_interval = min(cfg.train_cfg.val_interval,
-                                     max(1, iters // 2))
-    for scheduler in cfg.get('param_scheduler') or []:
-        if scheduler.get('end') == old:
-            scheduler['end'] = iters
-    logger = cfg.default_hooks.logger
-    logger['interval'] = min(logger.get('interval', 50), max(1, iters // 8))
-
-
 def model_config(args: argparse.Namespace, folder: str, head: dict):
     """Loads the demo config as ``tools/train.py`` does and adapts it to one
     model and the command line (not yet to the data's location).
@@ -222,13 +195,14 @@ def model_config(args: argparse.Namespace, folder: str, head: dict):
     Returns:
         mmengine.Config: The model's run config.
     """
-    from mmseg_gcn.engine import load_run_config
+    from mmseg_gcn.engine import load_run_config, set_max_iters
 
     config = str(DATASETS[args.dataset].config)
     cfg = load_run_config(config, work_dir=osp.join(args.work_dir, folder))
     cfg.model.decode_head.update(copy.deepcopy(head))
     if args.iters is not None:
-        _set_iterations(cfg, args.iters)
+        # a short run still validates half-way and at the end
+        set_max_iters(cfg, args.iters, validations=2)
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=args.seed)
     # Keep only the final checkpoint: that is the one the demo hands over.
     cfg.default_hooks.checkpoint.update(
@@ -257,10 +231,10 @@ def build_config(args: argparse.Namespace, data_root: str, folder: str,
         FileNotFoundError: If the data is missing.
     """
     from mmseg_gcn.datasets import check_dataset_paths
+    from mmseg_gcn.engine import set_data_root
 
     cfg = model_config(args, folder, head)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        _set_data_root(cfg.get(key), data_root)
+    set_data_root(cfg, data_root)
     check_dataset_paths(cfg, 'train_dataloader', 'val_dataloader')
     return cfg
 

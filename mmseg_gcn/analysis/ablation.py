@@ -51,7 +51,7 @@ from typing import (Callable, Dict, Iterator, List, Optional, Sequence, TextIO,
 
 from mmengine.hooks import Hook
 
-from ..datasets import check_dataset_paths, leaf_datasets
+from ..datasets import check_dataset_paths
 from ..datasets.synthetic import generation_params
 
 __all__ = [
@@ -488,19 +488,6 @@ def _write_json_atomically(path: str, data) -> None:
             os.remove(tmp)
 
 
-def set_iterations(cfg, iters: int) -> None:
-    """Makes a run ``iters`` iterations long with one validation, at the
-    end (the only one the study reads)."""
-    old = cfg.train_cfg.max_iters
-    cfg.train_cfg.max_iters = iters
-    cfg.train_cfg.val_interval = iters
-    for scheduler in cfg.get('param_scheduler') or []:
-        if scheduler.get('end') == old:
-            scheduler['end'] = iters
-    logger = cfg.default_hooks.logger
-    logger['interval'] = min(logger.get('interval', 50), max(1, iters // 8))
-
-
 def build_run_config(config: str, spec: RunSpec, data_root: str, iters: int,
                      keep_checkpoint: bool = False):
     """The config of one run: the base config with the variant's head, the
@@ -516,17 +503,14 @@ def build_run_config(config: str, spec: RunSpec, data_root: str, iters: int,
     Returns:
         mmengine.Config: The config to build the Runner from.
     """
-    from ..engine import load_run_config
+    from ..engine import load_run_config, set_data_root, set_max_iters
 
     cfg = load_run_config(config, work_dir=spec.run_dir)
-    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        loader = cfg.get(key)
-        if loader and 'dataset' in loader:
-            for dataset in leaf_datasets(loader['dataset']):
-                dataset['data_root'] = data_root
+    set_data_root(cfg, data_root)
     check_dataset_paths(cfg, 'train_dataloader', 'val_dataloader')
     cfg.model.decode_head.update(spec.variant.head_overrides())
-    set_iterations(cfg, iters)
+    # one validation, at the end: the only one the study reads
+    set_max_iters(cfg, iters)
     cfg.randomness = dict(cfg.get('randomness') or {}, seed=spec.seed)
     if keep_checkpoint:
         cfg.default_hooks.checkpoint.update(interval=iters, max_keep_ckpts=1)

@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 
 from mmengine.config import Config
 
-from ..datasets import check_dataset_paths
+from ..datasets import check_dataset_paths, leaf_datasets
 from .cfg_options import merge_cfg_options
 from .distributed import set_dist_timeout, setup_cpu_distributed
 from .head_channels import check_head_channels
@@ -96,3 +96,43 @@ def use_test_time_augmentation(cfg: Config) -> None:
     cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
     cfg.tta_model.module = cfg.model
     cfg.model = cfg.tta_model
+
+
+def set_data_root(cfg: Config, data_root: str,
+                  dataloaders: Sequence[str] = ('train_dataloader',
+                                                'val_dataloader',
+                                                'test_dataloader')) -> None:
+    """Points every dataset of the given dataloaders at ``data_root``
+    (through wrappers such as ``ConcatDataset``).
+
+    Args:
+        cfg (Config): a run config.
+        data_root (str): the data set root, e.g. ``.../VOCdevkit/VOC2012``.
+        dataloaders (Sequence[str]): dataloader keys; absent ones are skipped.
+    """
+    for key in dataloaders:
+        loader = cfg.get(key)
+        if loader and 'dataset' in loader:
+            for dataset in leaf_datasets(loader['dataset']):
+                dataset['data_root'] = data_root
+
+
+def set_max_iters(cfg: Config, iters: int, validations: int = 1) -> None:
+    """Makes an iteration-based run ``iters`` iterations long, validating
+    ``validations`` times at equal intervals (the last at the end), with the
+    learning-rate schedules that ended at the old length ending at the new
+    one, and a log line at least every eighth of the run.
+
+    Args:
+        cfg (Config): a run config with ``train_cfg.max_iters``.
+        iters (int): the new number of iterations (>= 1).
+        validations (int): how often to validate (>= 1).
+    """
+    old = cfg.train_cfg.max_iters
+    cfg.train_cfg.max_iters = iters
+    cfg.train_cfg.val_interval = max(1, iters // validations)
+    for scheduler in cfg.get('param_scheduler') or []:
+        if scheduler.get('end') == old:
+            scheduler['end'] = iters
+    logger = cfg.default_hooks.logger
+    logger['interval'] = min(logger.get('interval', 50), max(1, iters // 8))
