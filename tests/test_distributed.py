@@ -40,6 +40,18 @@ def test_dist_test_two_cpu_processes(tmp_path, demo_data, trained_work_dir):
     assert 'mIoU' in log
 
 
+def _kill_processes_mentioning(text: str) -> None:
+    """Kills every process whose command line contains ``text``."""
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                cmdline = f.read().decode(errors='replace')
+            if text in cmdline and int(pid) != os.getpid():
+                os.kill(int(pid), signal.SIGKILL)
+        except (OSError, ValueError):
+            pass  # it ended meanwhile
+
+
 def test_a_stopped_process_ends_the_run_after_the_timeout(tmp_path,
                                                           demo_data):
     """Rank 1 stops (SIGSTOP) after its first iteration; rank 0 waits
@@ -81,8 +93,11 @@ def test_a_stopped_process_ends_the_run_after_the_timeout(tmp_path,
             elif line.startswith('error: process 0 of 2:'):
                 error, error_at = line, time.monotonic()
     finally:
-        os.killpg(run.pid, signal.SIGKILL)  # the stopped rank and torchrun
+        os.killpg(run.pid, signal.SIGKILL)  # torchrun and its group
         run.wait()
+        # torchrun starts each rank in a session of its own: end the stopped
+        # one too, or it stays behind, holding its memory
+        _kill_processes_mentioning(str(config))
     text = ''.join(log)
     assert stopped_at is not None, text[-5000:]
     assert error is not None, text[-5000:]
