@@ -3,8 +3,8 @@
 
 Example, after ``make demo``::
 
-    python tools/infer.py configs/demo/gcn_r18-d32_1xb8-1k_demo-voc12aug-96x96.py \\
-        work_dirs/demo/iter_1000.pth path/to/images --out work_dirs/infer
+    python tools/infer.py work_dirs/demo/gcn/config.py \\
+        work_dirs/demo/gcn/iter_1200.pth path/to/images --out work_dirs/infer
 
 For each image it writes ``<out>/vis/<stem>.png`` (the prediction drawn over
 the image) and ``<out>/pred/<stem>.png`` (the predicted class indices, the
