@@ -2,7 +2,6 @@
 package loaded (see ``tools/train.py`` for what that adds)."""
 import argparse
 import os.path as osp
-import sys
 
 from mmengine.config import DictAction
 from mmengine.runner import Runner
@@ -10,6 +9,7 @@ from mmengine.runner import Runner
 from mmseg_gcn.analysis import add_crf_to_config
 from mmseg_gcn.engine import (load_run_config, parse_args_with_launcher,
                               use_test_time_augmentation)
+from mmseg_gcn.engine.distributed import exit_tool
 from mmseg_gcn.engine.errors import run_reporting_errors
 
 
@@ -94,4 +94,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    sys.exit(run_reporting_errors(main))
+    exit_tool(run_reporting_errors(main))

@@ -13,7 +13,6 @@ bad schedule) ends it with an ``error: ...`` line and exit code 1, as
 import argparse
 import logging
 import os
-import sys
 
 from mmengine.config import DictAction
 from mmengine.logging import print_log
@@ -21,6 +20,7 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from mmseg_gcn.engine import load_run_config, parse_args_with_launcher
+from mmseg_gcn.engine.distributed import exit_tool
 from mmseg_gcn.engine.errors import run_reporting_errors
 from mmseg_gcn.engine.resume import checkpoint_folder, find_resume_checkpoint
 from mmseg_gcn.engine.stages import is_schedule_config, run_schedule
@@ -111,4 +111,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    sys.exit(run_reporting_errors(main))
+    exit_tool(run_reporting_errors(main))

@@ -14,11 +14,11 @@ cannot be used) ends it with an ``error: ...`` line and exit code 1, as
 ``tools/train.py`` does (:mod:`mmseg_gcn.engine.errors`).
 """
 import argparse
-import sys
 
 from mmengine.config import DictAction
 
 from mmseg_gcn.engine import parse_args_with_launcher
+from mmseg_gcn.engine.distributed import exit_tool
 from mmseg_gcn.engine.errors import run_reporting_errors
 from mmseg_gcn.engine.stages import run_schedule
 
@@ -49,4 +49,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    sys.exit(run_reporting_errors(main))
+    exit_tool(run_reporting_errors(main))

@@ -21,6 +21,7 @@ import datetime
 import logging
 import os
 import re
+import sys
 from typing import Any, Optional
 
 import torch
@@ -181,3 +182,23 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
         type='MMDistributedDataParallel', device_ids=None,
         find_unused_parameters=cfg.get('find_unused_parameters', False))
     use_cpu_batch_norm(cfg)
+
+
+def exit_tool(code: int) -> None:
+    """Ends a tool's process with ``code``.
+
+    In a multi-process run the interpreter's teardown is skipped (after
+    flushing the output and the log files): there, torch's process-group
+    threads can abort a process that has finished all its work ("terminate
+    called without an active exception", exit code -6), which torchrun then
+    reports as a failed run. A single-process run exits normally.
+
+    Args:
+        code (int): the exit status.
+    """
+    if not torch_dist.is_initialized():
+        sys.exit(code)
+    logging.shutdown()  # flushes and closes mmengine's log files
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
