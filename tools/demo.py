@@ -270,9 +270,13 @@ def final_metrics(scalars_file: str) -> Dict[str, float]:
     return {key: series[-1][1] for key, series in val.items()}
 
 
-def train_model(args: argparse.Namespace, data_root: str, folder: str,
-                name: str, head: dict) -> TrainedModel:
+def train_model(args: argparse.Namespace, cfg, name: str) -> TrainedModel:
     """Trains and validates one of the demo's models.
+
+    Args:
+        args (argparse.Namespace): Parsed command line.
+        cfg (mmengine.Config): The model's run config (:func:`build_config`).
+        name (str): The model's display name.
 
     Returns:
         TrainedModel: What the run produced.
@@ -281,7 +285,6 @@ def train_model(args: argparse.Namespace, data_root: str, folder: str,
 
     from mmseg_gcn.visualization import find_scalars_file, save_training_curves
 
-    cfg = build_config(args, data_root, folder, head)
     runner = Runner.from_cfg(cfg)
     start = time.perf_counter()
     runner.train()
@@ -372,9 +375,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     start = time.perf_counter()
     try:
         data_root = prepare_data(args)
-        # Check both configs before training either.
-        for folder, _, head in MODELS:
-            build_config(args, data_root, folder, head)
+        # Both configs are built, and so checked, before either model trains.
+        configs = [build_config(args, data_root, folder, head)
+                   for folder, _, head in MODELS]
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         # a wrong path or a folder holding other data: say so, no traceback
         print(f'error: {error}', file=sys.stderr)
@@ -384,8 +387,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         compare_valid_receptive_fields
     from mmseg_gcn.visualization import save_prediction_grid
 
-    models = [train_model(args, data_root, folder, name, head)
-              for folder, name, head in MODELS]
+    models = [train_model(args, cfg, name)
+              for cfg, (_, name, _) in zip(configs, MODELS)]
     baseline, gcn = models
     meta = gcn.runner.val_loop.dataloader.dataset.metainfo
     grid = save_prediction_grid(
