@@ -221,3 +221,41 @@ def test_bad_arguments(kwargs, match):
     kwargs = dict(dict(num_classes=21), **kwargs)
     with pytest.raises(ValueError, match=match):
         GCNHead(**kwargs)
+
+
+class _TinySegmentor(torch.nn.Module):
+    """A small ResNet under the head, returning logits at the input size, as
+    an exporter sees the model (the size is read from the input)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from mmseg.models.backbones import ResNet
+        self.backbone = ResNet(depth=18, stem_channels=8, base_channels=8)
+        self.head = GCNHead(num_classes=3, in_channels=(8, 16, 32, 64),
+                            kernel_size=5)
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(img), out_size=img.shape[-2:])
+
+
+@pytest.mark.parametrize('trace', ['jit', 'export'])
+def test_a_trace_at_one_size_is_exact_at_other_sizes(trace):
+    # Traced at a multiple of 32, where every crop is a no-op: the crops
+    # must still be in the graph for sizes that need them.
+    torch.manual_seed(0)
+    model = _TinySegmentor().eval()
+    example = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        if trace == 'jit':
+            traced = torch.jit.trace(model, example)
+        else:
+            dim = torch.export.Dim.AUTO
+            traced = torch.export.export(
+                model, (example, ),
+                dynamic_shapes={'img': {2: dim, 3: dim}}).module()
+        for size in [(64, 64), (75, 61), (97, 131)]:
+            img = torch.rand(1, 3, *size)
+            expected = model(img)
+            got = traced(img)
+            assert got.shape == (1, 3, *size)
+            torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)

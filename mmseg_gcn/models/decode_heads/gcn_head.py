@@ -4,8 +4,8 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
@@ -14,6 +14,11 @@ from ..layers import (CLASSIFIER_TYPES, UPSAMPLE_MODES, BoundaryRefine,
                       Upsample2x, build_classifier, check_kernel_size)
 
 Size = Tuple[int, int]
+
+
+def _is_tracing() -> bool:
+    """Whether the forward is being traced or exported rather than run."""
+    return torch.jit.is_tracing() or torch.compiler.is_compiling()
 
 
 def _as_tuple(value: Union[int, Sequence[int]]) -> tuple:
@@ -52,8 +57,8 @@ class GCNHead(BaseDecodeHead):
     has 24 and res-3 has 47, so the doubled res-4 map has 48). Every
     upsampled map is therefore cropped at the bottom/right to the finer map's
     size (both grids start at the top-left pixel, so cropping keeps them
-    aligned, unlike a resize); if it is smaller (a backbone that floors), it
-    is resized bilinearly instead. The output size: :meth:`loss` and
+    aligned, unlike a resize); if it is smaller (a backbone that floors), its
+    last row/column is repeated instead. The output size: :meth:`loss` and
     :meth:`predict` pass the size the logits must have (the label size, and
     the size :meth:`predict_by_feat` resizes to, i.e. the network input
     size), so the last two upsamplings are cropped to ``ceil(H / 2)`` and
@@ -295,16 +300,26 @@ class GCNHead(BaseDecodeHead):
             if isinstance(m, Upsample2x):
                 m.init_weights()
 
-    def _align(self, x: Tensor, size: Size) -> Tensor:
-        """Crops ``x`` at the bottom/right to ``size``, or resizes it when it
-        is smaller in some dimension."""
-        h, w = x.shape[-2:]
-        if (h, w) == tuple(size):
-            return x
-        if h >= size[0] and w >= size[1]:
-            return x[..., :size[0], :size[1]]
-        return resize(
-            x, size=size, mode='bilinear', align_corners=self.align_corners)
+    @staticmethod
+    def _align(x: Tensor, size: Size) -> Tensor:
+        """Crops ``x`` at the bottom/right to ``size``; a map that is smaller
+        (a backbone that floors) is padded by repeating its last row/column.
+
+        Both keep the two grids aligned at the top-left pixel. A trace (ONNX
+        export, ``torch.export``) records one pad whose amounts are computed
+        from the sizes, with no branch on them, so the exported graph crops
+        or pads correctly for every input size.
+        """
+        short_h = size[0] - x.shape[-2]
+        short_w = size[1] - x.shape[-1]
+        if _is_tracing():
+            # one op for every size (a negative pad crops)
+            return F.pad(x, (0, short_w, 0, short_h), mode='replicate')
+        x = x[..., :size[0], :size[1]]  # a view, no copy
+        if short_h > 0 or short_w > 0:
+            x = F.pad(x, (0, max(short_w, 0), 0, max(short_h, 0)),
+                      mode='replicate')
+        return x
 
     def forward(self,
                 inputs: Sequence[Tensor],
@@ -337,9 +352,10 @@ class GCNHead(BaseDecodeHead):
             x = up(x)
             if out_size is not None:
                 # the stride-s map of an H x W input has ceil(H / s) rows
+                # (integer maths: stays symbolic when traced)
                 s = 2**(num_final - 1 - j)
-                x = self._align(x, (math.ceil(out_size[0] / s),
-                                    math.ceil(out_size[1] / s)))
+                x = self._align(x, ((out_size[0] + s - 1) // s,
+                                    (out_size[1] + s - 1) // s))
             x = refine(x)
         if out_size is not None and num_final == 0:
             x = self._align(x, out_size)
