@@ -10,7 +10,8 @@ from mmseg.structures import SegDataSample
 
 import mmseg_gcn  # noqa: F401
 from mmseg_gcn.models import GCN, BoundaryRefine, GCNHead, StackClassifier
-from mmseg_gcn.models.layers import Upsample2x, bilinear_kernel
+from mmseg_gcn.models.layers import (Upsample2x, bilinear_kernel,
+                                     build_classifier)
 
 CHANNELS = (256, 512, 1024, 2048)
 STRIDES = (4, 8, 16, 32)
@@ -216,11 +217,27 @@ def test_registered_in_mmseg():
     (dict(input_transform='resize_concat'), "input_transform must be "
      "'multiple_select'"),
     (dict(channels=512), 'GCNHead has no `channels` argument'),
+    (dict(norm_cfg=dict(type='SyncBN')), 'GCNHead has no `norm_cfg` argument'),
+    (dict(act_cfg=dict(type='ReLU')), 'GCNHead has no `act_cfg` argument'),
 ])
 def test_bad_arguments(kwargs, match):
     kwargs = dict(dict(num_classes=21), **kwargs)
     with pytest.raises(ValueError, match=match):
         GCNHead(**kwargs)
+
+
+@pytest.mark.parametrize('head_kwargs, build_part', [
+    (dict(upsample='nearest'), lambda: Upsample2x(21, mode='nearest')),
+    (dict(classifier='fc'), lambda: build_classifier('fc', 8, 21)),
+    (dict(kernel_size=4), lambda: GCN(8, 21, kernel_size=4)),
+])
+def test_head_and_its_parts_report_a_rule_with_one_message(
+        head_kwargs, build_part):
+    with pytest.raises(ValueError) as from_head:
+        GCNHead(num_classes=21, **head_kwargs)
+    with pytest.raises(ValueError) as from_part:
+        build_part()
+    assert str(from_head.value) == str(from_part.value)
 
 
 class _TinySegmentor(torch.nn.Module):

@@ -10,8 +10,8 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
-from ..layers import (CLASSIFIER_TYPES, UPSAMPLE_MODES, BoundaryRefine,
-                      Upsample2x, build_classifier, check_kernel_size)
+from ..layers import (BoundaryRefine, Upsample2x, build_classifier,
+                      check_classifier, check_kernel_size, check_upsample_mode)
 
 Size = Tuple[int, int]
 
@@ -19,6 +19,26 @@ Size = Tuple[int, int]
 def _is_tracing() -> bool:
     """Whether the forward is being traced or exported rather than run."""
     return torch.jit.is_tracing() or torch.compiler.is_compiling()
+
+
+# BaseDecodeHead arguments that other heads use and this one cannot honour:
+# the paper's head has no hidden width, no normalisation and no activation
+# outside the BR blocks.
+_FIXED_ARGUMENTS = {
+    'channels': 'every score map has `num_classes` channels',
+    'norm_cfg': 'the paper\'s head has no normalisation layer',
+    'act_cfg': 'the only activation is the ReLU inside each BR block',
+}
+
+
+def _refuse_fixed_arguments(kwargs: dict) -> None:
+    """Raises a ValueError for config keys copied from other heads that
+    GCNHead would otherwise silently ignore."""
+    for name, reason in _FIXED_ARGUMENTS.items():
+        if name in kwargs:
+            raise ValueError(
+                f'GCNHead has no `{name}` argument ({reason}); remove '
+                f'`{name}` from the decode_head config.')
 
 
 def _as_tuple(value: Union[int, Sequence[int]]) -> tuple:
@@ -122,8 +142,10 @@ class GCNHead(BaseDecodeHead):
             Defaults to ``dict(type='Normal', std=0.01, layer='Conv2d')``.
         **kwargs: Other :class:`BaseDecodeHead` arguments
             (``ignore_index``, ``align_corners``, ``conv_cfg``,
-            ``out_channels``, ...). ``channels`` is fixed to the number of
-            output channels and cannot be given.
+            ``out_channels``, ...). ``channels``, ``norm_cfg`` and
+            ``act_cfg`` are refused: the score maps have ``num_classes``
+            channels, and the head has no normalisation and no activation
+            outside the BR blocks.
 
     Example:
         >>> import torch
@@ -173,10 +195,7 @@ class GCNHead(BaseDecodeHead):
         num_levels = len(in_channels)
         if len(kernel_sizes) == 1:
             kernel_sizes = kernel_sizes * num_levels
-        if 'channels' in kwargs:
-            raise ValueError(
-                'GCNHead has no `channels` argument: every score map has '
-                '`num_classes` channels; remove `channels` from the config.')
+        _refuse_fixed_arguments(kwargs)
         out_channels = kwargs.get('out_channels') or num_classes
         super().__init__(
             in_channels,
@@ -279,18 +298,12 @@ class GCNHead(BaseDecodeHead):
                 f'kernel_size has {len(kernel_sizes)} entries but there are '
                 f'{len(in_channels)} levels; give one odd size for all levels '
                 f'(e.g. 15) or one per level.')
-        if classifier not in CLASSIFIER_TYPES:
-            raise ValueError(
-                f'classifier must be one of {CLASSIFIER_TYPES}, got '
-                f"{classifier!r}; use 'gcn' for the paper's module or a "
-                f"baseline: 'conv', 'stack' or '1x1'.")
-        if classifier != '1x1':
+        # the rules of the parts live with the parts; checked here too so
+        # that every argument is checked before anything is built
+        if check_classifier(classifier) != '1x1':
             for k in kernel_sizes:
                 check_kernel_size(k)
-        if upsample not in UPSAMPLE_MODES:
-            raise ValueError(
-                f'upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}; '
-                f"use 'deconv' (learned, bilinear init) or 'bilinear'.")
+        check_upsample_mode(upsample)
 
     def init_weights(self) -> None:
         """Applies ``init_cfg``, then resets every deconvolution to bilinear
