@@ -10,7 +10,8 @@ from mmseg.structures import SegDataSample
 
 import mmseg_gcn  # noqa: F401
 from mmseg_gcn.models import GCN, BoundaryRefine, GCNHead, StackClassifier
-from mmseg_gcn.models.layers import Upsample2x, bilinear_kernel
+from mmseg_gcn.models.layers import (Upsample2x, bilinear_kernel,
+                                     build_classifier)
 
 CHANNELS = (256, 512, 1024, 2048)
 STRIDES = (4, 8, 16, 32)
@@ -216,8 +217,62 @@ def test_registered_in_mmseg():
     (dict(input_transform='resize_concat'), "input_transform must be "
      "'multiple_select'"),
     (dict(channels=512), 'GCNHead has no `channels` argument'),
+    (dict(norm_cfg=dict(type='SyncBN')), 'GCNHead has no `norm_cfg` argument'),
+    (dict(act_cfg=dict(type='ReLU')), 'GCNHead has no `act_cfg` argument'),
 ])
 def test_bad_arguments(kwargs, match):
     kwargs = dict(dict(num_classes=21), **kwargs)
     with pytest.raises(ValueError, match=match):
         GCNHead(**kwargs)
+
+
+@pytest.mark.parametrize('head_kwargs, build_part', [
+    (dict(upsample='nearest'), lambda: Upsample2x(21, mode='nearest')),
+    (dict(classifier='fc'), lambda: build_classifier('fc', 8, 21)),
+    (dict(kernel_size=4), lambda: GCN(8, 21, kernel_size=4)),
+])
+def test_head_and_its_parts_report_a_rule_with_one_message(
+        head_kwargs, build_part):
+    with pytest.raises(ValueError) as from_head:
+        GCNHead(num_classes=21, **head_kwargs)
+    with pytest.raises(ValueError) as from_part:
+        build_part()
+    assert str(from_head.value) == str(from_part.value)
+
+
+class _TinySegmentor(torch.nn.Module):
+    """A small ResNet under the head, returning logits at the input size, as
+    an exporter sees the model (the size is read from the input)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        from mmseg.models.backbones import ResNet
+        self.backbone = ResNet(depth=18, stem_channels=8, base_channels=8)
+        self.head = GCNHead(num_classes=3, in_channels=(8, 16, 32, 64),
+                            kernel_size=5)
+
+    def forward(self, img: torch.Tensor) -> torch.Tensor:
+        return self.head(self.backbone(img), out_size=img.shape[-2:])
+
+
+@pytest.mark.parametrize('trace', ['jit', 'export'])
+def test_a_trace_at_one_size_is_exact_at_other_sizes(trace):
+    # Traced at a multiple of 32, where every crop is a no-op: the crops
+    # must still be in the graph for sizes that need them.
+    torch.manual_seed(0)
+    model = _TinySegmentor().eval()
+    example = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        if trace == 'jit':
+            traced = torch.jit.trace(model, example)
+        else:
+            dim = torch.export.Dim.AUTO
+            traced = torch.export.export(
+                model, (example, ),
+                dynamic_shapes={'img': {2: dim, 3: dim}}).module()
+        for size in [(64, 64), (75, 61), (97, 131)]:
+            img = torch.rand(1, 3, *size)
+            expected = model(img)
+            got = traced(img)
+            assert got.shape == (1, 3, *size)
+            torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)

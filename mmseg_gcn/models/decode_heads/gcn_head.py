@@ -4,16 +4,41 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
-from ..layers import (CLASSIFIER_TYPES, UPSAMPLE_MODES, BoundaryRefine,
-                      Upsample2x, build_classifier, check_kernel_size)
+from ..layers import (BoundaryRefine, Upsample2x, build_classifier,
+                      check_classifier, check_kernel_size, check_upsample_mode)
 
 Size = Tuple[int, int]
+
+
+def _is_tracing() -> bool:
+    """Whether the forward is being traced or exported rather than run."""
+    return torch.jit.is_tracing() or torch.compiler.is_compiling()
+
+
+# BaseDecodeHead arguments that other heads use and this one cannot honour:
+# the paper's head has no hidden width, no normalisation and no activation
+# outside the BR blocks.
+_FIXED_ARGUMENTS = {
+    'channels': 'every score map has `num_classes` channels',
+    'norm_cfg': 'the paper\'s head has no normalisation layer',
+    'act_cfg': 'the only activation is the ReLU inside each BR block',
+}
+
+
+def _refuse_fixed_arguments(kwargs: dict) -> None:
+    """Raises a ValueError for config keys copied from other heads that
+    GCNHead would otherwise silently ignore."""
+    for name, reason in _FIXED_ARGUMENTS.items():
+        if name in kwargs:
+            raise ValueError(
+                f'GCNHead has no `{name}` argument ({reason}); remove '
+                f'`{name}` from the decode_head config.')
 
 
 def _as_tuple(value: Union[int, Sequence[int]]) -> tuple:
@@ -52,8 +77,8 @@ class GCNHead(BaseDecodeHead):
     has 24 and res-3 has 47, so the doubled res-4 map has 48). Every
     upsampled map is therefore cropped at the bottom/right to the finer map's
     size (both grids start at the top-left pixel, so cropping keeps them
-    aligned, unlike a resize); if it is smaller (a backbone that floors), it
-    is resized bilinearly instead. The output size: :meth:`loss` and
+    aligned, unlike a resize); if it is smaller (a backbone that floors), its
+    last row/column is repeated instead. The output size: :meth:`loss` and
     :meth:`predict` pass the size the logits must have (the label size, and
     the size :meth:`predict_by_feat` resizes to, i.e. the network input
     size), so the last two upsamplings are cropped to ``ceil(H / 2)`` and
@@ -117,8 +142,10 @@ class GCNHead(BaseDecodeHead):
             Defaults to ``dict(type='Normal', std=0.01, layer='Conv2d')``.
         **kwargs: Other :class:`BaseDecodeHead` arguments
             (``ignore_index``, ``align_corners``, ``conv_cfg``,
-            ``out_channels``, ...). ``channels`` is fixed to the number of
-            output channels and cannot be given.
+            ``out_channels``, ...). ``channels``, ``norm_cfg`` and
+            ``act_cfg`` are refused: the score maps have ``num_classes``
+            channels, and the head has no normalisation and no activation
+            outside the BR blocks.
 
     Example:
         >>> import torch
@@ -168,10 +195,7 @@ class GCNHead(BaseDecodeHead):
         num_levels = len(in_channels)
         if len(kernel_sizes) == 1:
             kernel_sizes = kernel_sizes * num_levels
-        if 'channels' in kwargs:
-            raise ValueError(
-                'GCNHead has no `channels` argument: every score map has '
-                '`num_classes` channels; remove `channels` from the config.')
+        _refuse_fixed_arguments(kwargs)
         out_channels = kwargs.get('out_channels') or num_classes
         super().__init__(
             in_channels,
@@ -274,18 +298,12 @@ class GCNHead(BaseDecodeHead):
                 f'kernel_size has {len(kernel_sizes)} entries but there are '
                 f'{len(in_channels)} levels; give one odd size for all levels '
                 f'(e.g. 15) or one per level.')
-        if classifier not in CLASSIFIER_TYPES:
-            raise ValueError(
-                f'classifier must be one of {CLASSIFIER_TYPES}, got '
-                f"{classifier!r}; use 'gcn' for the paper's module or a "
-                f"baseline: 'conv', 'stack' or '1x1'.")
-        if classifier != '1x1':
+        # the rules of the parts live with the parts; checked here too so
+        # that every argument is checked before anything is built
+        if check_classifier(classifier) != '1x1':
             for k in kernel_sizes:
                 check_kernel_size(k)
-        if upsample not in UPSAMPLE_MODES:
-            raise ValueError(
-                f'upsample must be one of {UPSAMPLE_MODES}, got {upsample!r}; '
-                f"use 'deconv' (learned, bilinear init) or 'bilinear'.")
+        check_upsample_mode(upsample)
 
     def init_weights(self) -> None:
         """Applies ``init_cfg``, then resets every deconvolution to bilinear
@@ -295,16 +313,26 @@ class GCNHead(BaseDecodeHead):
             if isinstance(m, Upsample2x):
                 m.init_weights()
 
-    def _align(self, x: Tensor, size: Size) -> Tensor:
-        """Crops ``x`` at the bottom/right to ``size``, or resizes it when it
-        is smaller in some dimension."""
-        h, w = x.shape[-2:]
-        if (h, w) == tuple(size):
-            return x
-        if h >= size[0] and w >= size[1]:
-            return x[..., :size[0], :size[1]]
-        return resize(
-            x, size=size, mode='bilinear', align_corners=self.align_corners)
+    @staticmethod
+    def _align(x: Tensor, size: Size) -> Tensor:
+        """Crops ``x`` at the bottom/right to ``size``; a map that is smaller
+        (a backbone that floors) is padded by repeating its last row/column.
+
+        Both keep the two grids aligned at the top-left pixel. A trace (ONNX
+        export, ``torch.export``) records one pad whose amounts are computed
+        from the sizes, with no branch on them, so the exported graph crops
+        or pads correctly for every input size.
+        """
+        short_h = size[0] - x.shape[-2]
+        short_w = size[1] - x.shape[-1]
+        if _is_tracing():
+            # one op for every size (a negative pad crops)
+            return F.pad(x, (0, short_w, 0, short_h), mode='replicate')
+        x = x[..., :size[0], :size[1]]  # a view, no copy
+        if short_h > 0 or short_w > 0:
+            x = F.pad(x, (0, max(short_w, 0), 0, max(short_h, 0)),
+                      mode='replicate')
+        return x
 
     def forward(self,
                 inputs: Sequence[Tensor],
@@ -337,9 +365,10 @@ class GCNHead(BaseDecodeHead):
             x = up(x)
             if out_size is not None:
                 # the stride-s map of an H x W input has ceil(H / s) rows
+                # (integer maths: stays symbolic when traced)
                 s = 2**(num_final - 1 - j)
-                x = self._align(x, (math.ceil(out_size[0] / s),
-                                    math.ceil(out_size[1] / s)))
+                x = self._align(x, ((out_size[0] + s - 1) // s,
+                                    (out_size[1] + s - 1) // s))
             x = refine(x)
         if out_size is not None and num_final == 0:
             x = self._align(x, out_size)

@@ -19,6 +19,26 @@ from .gcn import GCN, check_kernel_size
 CLASSIFIER_TYPES = ('gcn', 'conv', 'stack', '1x1')
 
 
+def check_classifier(classifier: str) -> str:
+    """Checks that ``classifier`` names one of :data:`CLASSIFIER_TYPES`.
+
+    Args:
+        classifier (str): The classifier type to check.
+
+    Returns:
+        str: ``classifier`` unchanged.
+
+    Raises:
+        ValueError: If ``classifier`` is not a known type.
+    """
+    if classifier not in CLASSIFIER_TYPES:
+        raise ValueError(
+            f'classifier must be one of {CLASSIFIER_TYPES}, got '
+            f"{classifier!r}; use 'gcn' for the paper's module or a baseline: "
+            f"'conv' (one k x k conv), 'stack' (linear 3x3 stack) or '1x1'.")
+    return classifier
+
+
 def _linear_conv(in_channels: int, out_channels: int, kernel_size: int,
                  bias: bool, conv_cfg: OptConfigType) -> ConvModule:
     """A conv with 'same' padding and neither norm nor activation."""
@@ -119,6 +139,7 @@ def build_classifier(classifier: str,
     Raises:
         ValueError: If ``classifier`` is unknown or ``kernel_size`` invalid.
     """
+    check_classifier(classifier)
     if classifier == 'gcn':
         return GCN(in_channels, out_channels, kernel_size, bias=bias,
                    conv_cfg=conv_cfg)
@@ -129,9 +150,4 @@ def build_classifier(classifier: str,
         return StackClassifier(in_channels, out_channels, kernel_size,
                                stack_channels=stack_channels, bias=bias,
                                conv_cfg=conv_cfg)
-    if classifier == '1x1':
-        return _linear_conv(in_channels, out_channels, 1, bias, conv_cfg)
-    raise ValueError(
-        f'classifier must be one of {CLASSIFIER_TYPES}, got {classifier!r}; '
-        f"use 'gcn' for the paper's module or a baseline: 'conv' (one k x k "
-        f"conv), 'stack' (linear 3x3 stack) or '1x1'.")
+    return _linear_conv(in_channels, out_channels, 1, bias, conv_cfg)

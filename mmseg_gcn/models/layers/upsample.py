@@ -7,6 +7,25 @@ from torch import Tensor, nn
 UPSAMPLE_MODES = ('deconv', 'bilinear')
 
 
+def check_upsample_mode(mode: str) -> str:
+    """Checks that ``mode`` names one of :data:`UPSAMPLE_MODES`.
+
+    Args:
+        mode (str): The upsampling mode to check.
+
+    Returns:
+        str: ``mode`` unchanged.
+
+    Raises:
+        ValueError: If ``mode`` is not a known mode.
+    """
+    if mode not in UPSAMPLE_MODES:
+        raise ValueError(
+            f'upsample must be one of {UPSAMPLE_MODES}, got {mode!r}; use '
+            f"'deconv' (learned, bilinear init) or 'bilinear' (fixed).")
+    return mode
+
+
 def bilinear_kernel(size: int = 4) -> Tensor:
     """2-D bilinear interpolation kernel, as in FCN's deconvolution init.
 
@@ -62,10 +81,7 @@ class Upsample2x(BaseModule):
                  depthwise: bool = True,
                  align_corners: bool = False) -> None:
         super().__init__(init_cfg=None)
-        if mode not in UPSAMPLE_MODES:
-            raise ValueError(
-                f'upsample must be one of {UPSAMPLE_MODES}, got {mode!r}; use '
-                f"'deconv' (learned, bilinear init) or 'bilinear' (fixed).")
+        check_upsample_mode(mode)
         self.channels = channels
         self.mode = mode
         self.align_corners = align_corners
