@@ -88,8 +88,8 @@ if [ "$(cat "$installed_marker" 2>/dev/null)" != "$(basename "$wheel")" ]; then
     basename "$wheel" > "$installed_marker"
 fi
 
-log "installing mmseg_gcn (editable) with its runtime, test and CRF dependencies"
-quiet_pip install -e '.[tests,crf]'
+log "installing mmseg_gcn (editable) with its runtime, test, CRF and deploy (ONNX) dependencies"
+quiet_pip install -e '.[tests,crf,deploy]'
 
 rm -f "$VENV"/.mmseg_gcn-setup-*
 touch "$stamp"

@@ -1,0 +1,469 @@
+"""Export a segmentor to ONNX and check the graph against PyTorch with
+onnxruntime.
+
+    python tools/deployment/pytorch2onnx.py CONFIG CHECKPOINT --out model.onnx \\
+        --shape 512 512 --dynamic
+
+The graph takes an RGB image batch, ``N x 3 x H x W`` float32 in 0-255, and
+normalises it itself (the mean, std and channel order of the config's
+``data_preprocessor``). It returns the logits, ``N x C x H x W`` float32, or
+with ``--output labels`` the label map, ``N x H x W`` int64, at exactly the
+input size. With ``--dynamic`` the batch, height and width are free;
+otherwise the graph takes only ``--shape``.
+
+After exporting, it runs the graph with onnxruntime at the export size and
+(with ``--dynamic``) at each ``--verify-shape`` (two odd sizes by default),
+compares with the PyTorch model and prints the largest absolute difference;
+it exits with status 1 if one exceeds ``--atol`` or a size comes out wrong.
+
+Before any work it refuses, naming the argument and the fix: a missing or
+unreadable checkpoint, a checkpoint whose weights (names or shapes) do not
+fit the config's model, a size the model cannot take, and missing onnx /
+onnxruntime packages (``pip install -e '.[deploy]'``).
+
+Needs: ``pip install -e '.[deploy]'`` (onnx, onnxruntime).
+"""
+import argparse
+import inspect
+import os.path as osp
+import sys
+import warnings
+from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.config import Config, DictAction
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+
+from mmseg_gcn.apis import CheckpointMismatchError
+from mmseg_gcn.apis.inference import _check_weights_fit
+from mmseg_gcn.engine.cfg_options import merge_cfg_options
+from mmseg_gcn.engine.checkpoint import load_local_checkpoint
+from mmseg_gcn.engine.errors import run_reporting_errors
+from mmseg_gcn.engine.head_channels import check_head_channels
+
+Size = Tuple[int, int]
+
+#: Sizes checked besides the export size when the graph is dynamic: odd, and
+#: not multiples of any stride, so every crop in the head is exercised.
+DEFAULT_VERIFY_SHAPES = ((97, 131), (75, 61))
+INSTALL_HINT = "pip install -e '.[deploy]' (or run `make setup`)"
+#: Opsets: a pad whose amounts are computed in the graph needs 11; torch
+#: 2.13's TorchScript exporter writes up to 20.
+MIN_OPSET, MAX_OPSET = 11, 20
+
+
+class ExportError(ValueError):
+    """An argument the export cannot work with; the message says the fix."""
+
+
+class Check(NamedTuple):
+    """onnxruntime against PyTorch at one input size.
+
+    Attributes:
+        size (tuple[int, int]): Input height and width.
+        out_shape (tuple): Shape of the graph's output.
+        max_abs_diff (float): Largest absolute difference of the logits
+            (0 for labels).
+        label_mismatches (int): Pixels whose labels differ.
+    """
+
+    size: Size
+    out_shape: tuple
+    max_abs_diff: float
+    label_mismatches: int
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    """Parses the command line.
+
+    Args:
+        argv (Sequence[str], optional): Arguments without the program name;
+            defaults to ``sys.argv[1:]``.
+
+    Returns:
+        argparse.Namespace: The parsed arguments.
+    """
+    parser = argparse.ArgumentParser(
+        description='Export a segmentor to ONNX (normalisation inside the '
+        'graph, output at the input size) and verify it with onnxruntime.')
+    parser.add_argument('config', help='model config file')
+    parser.add_argument('checkpoint', help='checkpoint trained with it')
+    parser.add_argument('--out', required=True, help='ONNX file to write')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs=2,
+        default=[512, 512],
+        metavar=('H', 'W'),
+        help='input size to export (and trace) at (default: 512 512)')
+    parser.add_argument(
+        '--dynamic',
+        action='store_true',
+        help='free batch size, height and width (default: fixed --shape, '
+        'batch 1)')
+    parser.add_argument(
+        '--opset', type=int, default=17, help='ONNX opset (default: 17)')
+    parser.add_argument(
+        '--output',
+        choices=('logits', 'labels'),
+        default='logits',
+        help='graph output: the logits (N x C x H x W) or the label map '
+        '(N x H x W, int64) (default: logits)')
+    parser.add_argument(
+        '--verify-shape',
+        type=int,
+        nargs=2,
+        action='append',
+        metavar=('H', 'W'),
+        help='another size to check with onnxruntime (repeatable; needs '
+        '--dynamic); default with --dynamic: 97 131 and 75 61')
+    parser.add_argument(
+        '--atol',
+        type=float,
+        default=1e-4,
+        help='largest allowed |onnxruntime - torch| of the logits '
+        '(default: 1e-4)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config (xxx=yyy); a key the config '
+        'does not have is refused; write +xxx=yyy to add one on purpose.')
+    args = parser.parse_args(argv)
+    if min(args.shape) < 1:
+        parser.error(f'--shape must be two sizes >= 1 (H W), got '
+                     f'{args.shape[0]} {args.shape[1]}')
+    if args.verify_shape and not args.dynamic:
+        parser.error('--verify-shape needs --dynamic: a static graph takes '
+                     'only --shape')
+    if any(min(s) < 1 for s in args.verify_shape or ()):
+        parser.error('--verify-shape sizes must be >= 1')
+    if not MIN_OPSET <= args.opset <= MAX_OPSET:
+        parser.error(f'--opset must lie in {MIN_OPSET}..{MAX_OPSET}, got '
+                     f'{args.opset}; 17 is a safe choice')
+    return args
+
+
+def verify_sizes(args: argparse.Namespace) -> List[Size]:
+    """The export size, then (with ``--dynamic``) the other sizes."""
+    sizes = [tuple(args.shape)]
+    if args.dynamic:
+        for size in args.verify_shape or DEFAULT_VERIFY_SHAPES:
+            if tuple(size) not in sizes:
+                sizes.append(tuple(size))
+    return sizes
+
+
+def require_onnx() -> None:
+    """Raises unless onnx and onnxruntime can be imported."""
+    missing = []
+    for name in ('onnx', 'onnxruntime'):
+        try:
+            __import__(name)
+        except ImportError:
+            missing.append(name)
+    if missing:
+        raise ExportError(
+            f'{" and ".join(missing)} not installed; the ONNX export needs '
+            f'the deploy extra: {INSTALL_HINT}.')
+
+
+class ExportableSegmentor(nn.Module):
+    """A segmentor as one image-to-logits function, for tracing.
+
+    Takes an RGB batch ``N x 3 x H x W`` in 0-255, applies the data
+    preprocessor's channel order and normalisation, runs
+    ``extract_feat`` and the decode head, and returns the logits at exactly
+    ``H x W`` (or their argmax). The output size is read from the input
+    tensor, so it stays symbolic in a dynamic graph: a head with an
+    ``out_size`` argument (:class:`~mmseg_gcn.models.GCNHead`) produces that
+    size itself; any other head's logits are resized bilinearly, as mmseg's
+    ``predict`` does.
+
+    Args:
+        segmentor (nn.Module): An mmseg ``EncoderDecoder`` in eval mode.
+        mean (Sequence[float], optional): Per-channel mean, in the channel
+            order the model sees; None for no normalisation.
+        std (Sequence[float], optional): Per-channel std (with ``mean``).
+        to_bgr (bool): Whether the model sees BGR (the config converts no
+            channels: mmcv loads images as BGR).
+        output (str): ``'logits'`` or ``'labels'``.
+    """
+
+    def __init__(self,
+                 segmentor: nn.Module,
+                 mean: Optional[Sequence[float]],
+                 std: Optional[Sequence[float]],
+                 to_bgr: bool,
+                 output: str = 'logits') -> None:
+        super().__init__()
+        self.segmentor = segmentor
+        self.to_bgr = to_bgr
+        self.output = output
+        self.normalize = mean is not None
+        if self.normalize:
+            self.register_buffer(
+                'mean', torch.tensor(mean, dtype=torch.float32).view(
+                    1, -1, 1, 1), False)
+            self.register_buffer(
+                'std', torch.tensor(std, dtype=torch.float32).view(
+                    1, -1, 1, 1), False)
+        head = segmentor.decode_head
+        self._head_sizes_itself = 'out_size' in inspect.signature(
+            head.forward).parameters
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        """RGB ``N x 3 x H x W`` (0-255) -> logits ``N x C x H x W`` or
+        labels ``N x H x W``."""
+        x = image.flip(1) if self.to_bgr else image
+        if self.normalize:
+            x = (x - self.mean) / self.std
+        out_size = (image.shape[2], image.shape[3])
+        feats = self.segmentor.extract_feat(x)
+        head = self.segmentor.decode_head
+        if self._head_sizes_itself:
+            logits = head.forward(feats, out_size=out_size)
+        else:
+            logits = F.interpolate(
+                head.forward(feats),
+                size=out_size,
+                mode='bilinear',
+                align_corners=head.align_corners)
+        if self.output == 'logits':
+            return logits
+        return to_labels(logits, head)
+
+
+def to_labels(logits: torch.Tensor, head: nn.Module) -> torch.Tensor:
+    """Logits -> label map ``N x H x W`` (int64), as mmseg predicts them: the
+    argmax, or for one output channel the sigmoid against the head's
+    ``threshold``."""
+    if logits.shape[1] == 1:
+        return (logits.sigmoid() > head.threshold).long()[:, 0]
+    return logits.argmax(dim=1)
+
+
+def channel_setup(cfg: Config) -> Tuple[Optional[list], Optional[list], bool]:
+    """``(mean, std, to_bgr)`` from the config's ``data_preprocessor``.
+
+    mmcv loads images as BGR; the preprocessor reverses the channels when
+    ``bgr_to_rgb`` (or ``rgb_to_bgr``) is set, so the model sees RGB, and
+    sees BGR otherwise. The graph's input is RGB.
+    """
+    preprocessor = cfg.model.get('data_preprocessor') or {}
+    mean, std = preprocessor.get('mean'), preprocessor.get('std')
+    if (mean is None) != (std is None):
+        raise ExportError(
+            'model.data_preprocessor of the config sets only one of mean and '
+            'std; set both (or neither, for no normalisation).')
+    converts = bool(
+        preprocessor.get('bgr_to_rgb') or preprocessor.get('rgb_to_bgr'))
+    return (None if mean is None else list(mean),
+            None if std is None else list(std), not converts)
+
+
+def load_segmentor(config: str, checkpoint: str,
+                   cfg_options: Optional[dict]) -> Tuple[nn.Module, Config]:
+    """Builds the config's model and loads the checkpoint into it, after
+    checking that the weights fit exactly.
+
+    Raises:
+        FileNotFoundError: naming the config or checkpoint that is missing.
+        UntrustedCheckpointError: for a file that is not a safe checkpoint.
+        CheckpointMismatchError: if names or shapes of the weights differ.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(
+            f'CONFIG {config!r} does not exist; give the config file the '
+            f'model was trained with (a copy is saved in its work dir).')
+    if not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'CHECKPOINT {checkpoint!r} does not exist; give a .pth file '
+            f'written by training (e.g. work_dirs/<config>/iter_*.pth).')
+    cfg = Config.fromfile(config)
+    merge_cfg_options(cfg, cfg_options)
+    check_head_channels(cfg)
+    state = load_local_checkpoint(checkpoint, map_location='cpu')
+    if not isinstance(state, dict):
+        raise CheckpointMismatchError(
+            f'CHECKPOINT {checkpoint!r} holds a {type(state).__name__}, not '
+            f'a dict of weights; give a checkpoint written by training.')
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    try:
+        _check_weights_fit(model, state)
+    except CheckpointMismatchError as error:
+        raise CheckpointMismatchError(
+            f'CHECKPOINT {checkpoint!r} does not fit CONFIG {config!r}: '
+            f'{error}') from None
+    weights = state.get('state_dict', state)
+    model.load_state_dict({
+        k[len('module.'):] if k.startswith('module.') else k: v
+        for k, v in weights.items()
+    })
+    return model.eval(), cfg
+
+
+def check_sizes(model: nn.Module, sizes: Sequence[Size]) -> None:
+    """Raises :class:`ExportError` for a size the model cannot take (a
+    forward pass fails or gives another output size), naming the option."""
+    for i, (height, width) in enumerate(sizes):
+        option = '--shape' if i == 0 else '--verify-shape'
+        try:
+            with torch.no_grad():
+                out = model(torch.zeros(1, 3, height, width))
+        except RuntimeError as error:
+            first_line = str(error).strip().splitlines()[0]
+            raise ExportError(
+                f'{option} {height} {width}: the model cannot take a '
+                f'{height}x{width} input ({first_line}); give a larger '
+                f'size.') from None
+        if tuple(out.shape[-2:]) != (height, width):
+            raise ExportError(
+                f'{option} {height} {width}: the model gives a '
+                f'{tuple(out.shape[-2:])} output for a {height}x{width} '
+                f'input; give a size the backbone divides evenly.')
+
+
+def export(model: ExportableSegmentor, out: str, shape: Size, dynamic: bool,
+           opset: int) -> None:
+    """Traces ``model`` at ``shape`` and writes the ONNX graph to ``out``."""
+    dummy = torch.zeros(1, 3, *shape)
+    name = model.output
+    axes = None
+    if dynamic:
+        image_axes = {0: 'batch', 2: 'height', 3: 'width'}
+        out_axes = ({0: 'batch', 2: 'height', 3: 'width'}
+                    if name == 'logits' else {0: 'batch', 1: 'height',
+                                              2: 'width'})
+        axes = {'image': image_axes, name: out_axes}
+    with torch.no_grad(), warnings.catch_warnings():
+        # The TorchScript exporter on purpose: the newer torch.export-based
+        # one needs onnxscript, which the deploy extra does not install.
+        warnings.filterwarnings(
+            'ignore', message='You are using the legacy TorchScript-based')
+        torch.onnx.export(
+            model, (dummy, ),
+            out,
+            input_names=['image'],
+            output_names=[name],
+            dynamic_axes=axes,
+            opset_version=opset,
+            dynamo=False,
+            do_constant_folding=True)
+
+
+def compare(model: ExportableSegmentor, out: str, sizes: Sequence[Size],
+            on_check: Optional[Callable[[Check], None]] = None,
+            seed: int = 0) -> List[Check]:
+    """Runs the ONNX graph with onnxruntime and the model with torch on the
+    same random RGB images, one per size.
+
+    Args:
+        model (ExportableSegmentor): The exported module.
+        out (str): The ONNX file.
+        sizes (Sequence[tuple[int, int]]): Input sizes ``(H, W)``.
+        on_check (callable, optional): Called with each :class:`Check`.
+        seed (int): Seed of the images.
+
+    Returns:
+        list[Check]: One per size.
+    """
+    import onnxruntime as ort
+    session = ort.InferenceSession(out, providers=['CPUExecutionProvider'])
+    generator = torch.Generator().manual_seed(seed)
+    checks = []
+    for height, width in sizes:
+        image = torch.randint(
+            0, 256, (1, 3, height, width), generator=generator).float()
+        with torch.no_grad():
+            expected = model(image)
+        got = torch.from_numpy(
+            session.run(None, {'image': image.numpy()})[0])
+        if model.output == 'logits':
+            diff = (float((got - expected).abs().max())
+                    if got.shape == expected.shape else float('inf'))
+            head = model.segmentor.decode_head
+            got_labels = to_labels(got, head) if diff < float('inf') else got
+            expected_labels = to_labels(expected, head)
+        else:
+            diff, got_labels, expected_labels = 0.0, got, expected
+        mismatches = (int((got_labels != expected_labels).sum())
+                      if got_labels.shape == expected_labels.shape else -1)
+        check = Check((height, width), tuple(got.shape), diff, mismatches)
+        checks.append(check)
+        if on_check is not None:
+            on_check(check)
+    return checks
+
+
+def report(check: Check, output: str) -> None:
+    """Prints one line per checked size."""
+    height, width = check.size
+    line = f'{height}x{width}: onnxruntime output {check.out_shape}'
+    if output == 'logits':
+        line += f', max abs difference to torch {check.max_abs_diff:.3g}'
+    line += (f', {check.label_mismatches} label(s) differ'
+             if check.label_mismatches >= 0 else ', labels of another shape')
+    print(line, flush=True)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Exports and verifies.
+
+    Args:
+        argv (Sequence[str], optional): Arguments without the program name.
+
+    Returns:
+        int: 0 when the graph matches torch at every size, 1 otherwise.
+    """
+    args = parse_args(argv)
+    require_onnx()
+    out_dir = osp.dirname(osp.abspath(args.out))
+    if not osp.isdir(out_dir):
+        raise ExportError(f'--out {args.out!r}: folder {out_dir!r} does not '
+                          f'exist; create it first.')
+    segmentor, cfg = load_segmentor(args.config, args.checkpoint,
+                                    args.cfg_options)
+    mean, std, to_bgr = channel_setup(cfg)
+    model = ExportableSegmentor(segmentor, mean, std, to_bgr,
+                                args.output).eval()
+    sizes = verify_sizes(args)
+    check_sizes(model, sizes)
+
+    export(model, args.out, tuple(args.shape), args.dynamic, args.opset)
+    print(f'Wrote {args.out} (input "image": RGB N x 3 x H x W, 0-255; '
+          f'output "{args.output}" at the input size; '
+          f'{"dynamic" if args.dynamic else "static"} shape, '
+          f'opset {args.opset})', flush=True)
+    checks = compare(model, args.out, sizes,
+                     on_check=lambda c: report(c, args.output))
+    failed = [
+        c for c in checks
+        if c.out_shape[-2:] != c.size or c.max_abs_diff > args.atol
+        or c.label_mismatches != 0
+    ]
+    if failed:
+        sizes_text = ', '.join(f'{h}x{w}' for h, w in (c.size for c in failed))
+        print(f'error: the ONNX graph does not match torch at {sizes_text} '
+              f'(--atol {args.atol:g}); a Python-side branch on a tensor '
+              f'size in the model freezes into the trace.', file=sys.stderr)
+        return 1
+    print(f'onnxruntime matches torch at {len(checks)} size(s).')
+    return 0
+
+
+def _run() -> int:
+    try:
+        return run_reporting_errors(main)
+    except (ExportError, CheckpointMismatchError) as error:
+        print(f'error: {error}', file=sys.stderr, flush=True)
+        return 1
+
+
+if __name__ == '__main__':
+    sys.exit(_run())
