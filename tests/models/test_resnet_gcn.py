@@ -14,6 +14,11 @@ def num_params(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def conv_strides(branch: torch.nn.Sequential) -> tuple:
+    """The strides of a GCN branch's two convs, in order."""
+    return tuple(conv_module.conv.stride for conv_module in branch)
+
+
 @pytest.fixture(scope='module')
 def resnet50() -> ResNet:
     model = ResNet(depth=50)
@@ -40,18 +45,18 @@ def test_stages_follow_table_11(backbone):
         assert {(b.kernel_size, b.gcn_width) for b in layer} == {(k, m)}
     # res-4, first block: 512 -> 1024 channels, branches of width 85
     b = backbone.layer3[0]
-    assert b.conv1a.weight.shape == (85, 512, 1, 5)  # 1 x k
-    assert b.conv1b.weight.shape == (85, 85, 5, 1)  # k x 1
-    assert b.conv2a.weight.shape == (85, 512, 5, 1)  # k x 1
-    assert b.conv2b.weight.shape == (85, 85, 1, 5)  # 1 x k
+    assert b.branch1[0].conv.weight.shape == (85, 512, 1, 5)  # 1 x k
+    assert b.branch1[1].conv.weight.shape == (85, 85, 5, 1)  # k x 1
+    assert b.branch2[0].conv.weight.shape == (85, 512, 5, 1)  # k x 1
+    assert b.branch2[1].conv.weight.shape == (85, 85, 1, 5)  # 1 x k
     assert b.conv3.weight.shape == (1024, 85, 1, 1)
     assert b.downsample[0].weight.shape == (1024, 512, 1, 1)
     # pytorch style: the second conv of each branch carries the stride
-    assert (b.conv1a.stride, b.conv1b.stride) == ((1, 1), (2, 2))
-    assert (b.conv2a.stride, b.conv2b.stride) == ((1, 1), (2, 2))
+    assert conv_strides(b.branch1) == ((1, 1), (2, 2))
+    assert conv_strides(b.branch2) == ((1, 1), (2, 2))
     b = backbone.layer4[1]
-    assert b.conv1a.weight.shape == (128, 2048, 1, 7)
-    assert b.conv2b.weight.shape == (128, 128, 1, 7)
+    assert b.branch1[0].conv.weight.shape == (128, 2048, 1, 7)
+    assert b.branch2[1].conv.weight.shape == (128, 128, 1, 7)
     assert b.conv3.weight.shape == (2048, 128, 1, 1)
     assert b.downsample is None
     # each branch conv is followed by BN (+ ReLU); 5 norms per block
@@ -61,8 +66,8 @@ def test_stages_follow_table_11(backbone):
 
 def test_caffe_style_strides_the_first_conv():
     b = ResNetGCN(style='caffe').layer4[0]
-    assert (b.conv1a.stride, b.conv1b.stride) == ((2, 2), (1, 1))
-    assert (b.conv2a.stride, b.conv2b.stride) == ((2, 2), (1, 1))
+    assert conv_strides(b.branch1) == ((2, 2), (1, 1))
+    assert conv_strides(b.branch2) == ((2, 2), (1, 1))
 
 
 def test_param_counts(backbone, resnet50):
@@ -123,7 +128,7 @@ def test_zero_init_residual(backbone):
         for block in layer:
             assert torch.equal(block.norm3.weight,
                                torch.zeros_like(block.norm3.weight))
-    assert backbone.layer3[0].conv1a.weight.abs().sum() > 0
+    assert backbone.layer3[0].branch1[0].conv.weight.abs().sum() > 0
 
 
 def test_frozen_stages():
@@ -181,7 +186,8 @@ def test_with_cp_gives_the_same_gradients():
     for m in (model, cp_model):
         sum(o.sum() for o in m(x)).backward()
     b, cp_b = model.layer3[0], cp_model.layer3[0]
-    torch.testing.assert_close(cp_b.conv1a.weight.grad, b.conv1a.weight.grad)
+    torch.testing.assert_close(cp_b.branch1[0].conv.weight.grad,
+                               b.branch1[0].conv.weight.grad)
 
 
 def test_deeper_variant():
