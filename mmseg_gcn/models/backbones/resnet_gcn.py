@@ -1,4 +1,5 @@
 """ResNet-GCN backbone (Fig. 5B and Table 11 of the paper)."""
+import re
 from typing import Optional, Sequence
 
 import torch.nn as nn
@@ -139,22 +140,21 @@ class GCNBottleneck(BaseModule):
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
                               **kwargs) -> None:
-        """Renames the branch keys of checkpoints written before the branches
-        were :class:`ConvModule` s (``conv1a``/``bn1a`` ... ``conv2b``/
-        ``bn2b``, now ``branch1.0.conv``/``branch1.0.bn`` ...
-        ``branch2.1.conv``/``branch2.1.bn``), so that they still load."""
-        for branch_index, branch in ((1, self.branch1), (2, self.branch2)):
-            for position, (letter, conv) in enumerate(zip('ab', branch)):
-                old = f'{branch_index}{letter}'
-                new = f'branch{branch_index}.{position}.'
-                renames = {f'conv{old}.': f'{new}conv.',
-                           f'{conv.norm_name}{old}.': f'{new}{conv.norm_name}.'}
-                for key in [k for k in state_dict if k.startswith(prefix)]:
-                    for old_name, new_name in renames.items():
-                        if key.startswith(prefix + old_name):
-                            state_dict[prefix + new_name +
-                                       key[len(prefix + old_name):]] = \
-                                state_dict.pop(key)
+        """Renames the keys of checkpoints written before the branches were
+        :class:`ConvModule` s, so that they still load: ``conv1a``/``bn1a``,
+        ``conv1b``/``bn1b``, ``conv2a``/``bn2a``, ``conv2b``/``bn2b`` are now
+        ``branch1.0.conv``/``branch1.0.bn`` ... ``branch2.1.conv``/
+        ``branch2.1.bn``."""
+        norm = self.branch1[0].norm_name
+        old_key = re.compile(
+            rf'{re.escape(prefix)}(conv|{norm})([12])([ab])\.(.+)')
+        for key in list(state_dict):
+            match = old_key.fullmatch(key)
+            if match:
+                layer, branch, position, rest = match.groups()
+                position = 'ab'.index(position)
+                new_key = f'{prefix}branch{branch}.{position}.{layer}.{rest}'
+                state_dict[new_key] = state_dict.pop(key)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
