@@ -293,13 +293,21 @@ class ResNetGCN(ResNet):
                 f'stem, i: the stem and stages 1..i), got {frozen_stages!r}.')
 
     def make_res_layer(self, **kwargs) -> ResLayer:
-        """Builds the next stage (ResNet builds them in order, appending each
-        to ``res_layers``): GCN bottlenecks where the stage has a GCN kernel
-        size, else ResNet's own."""
+        """Builds the next stage: GCN bottlenecks where the stage has a GCN
+        kernel size, else ResNet's own.
+
+        Args:
+            **kwargs: ResNet's arguments of :class:`ResLayer` for the stage.
+
+        Returns:
+            ResLayer: The stage. ResNet builds the stages in order, appending
+            each to ``res_layers``, so its index is ``len(res_layers)``.
+        """
         stage = len(self.res_layers)
         if self.gcn_kernel_sizes[stage] is None:
             return ResLayer(**kwargs)
-        if kwargs.pop('dcn') is not None or kwargs.pop('plugins'):
+        dcn, plugins = kwargs.pop('dcn'), kwargs.pop('plugins')
+        if dcn is not None or plugins:
             raise ValueError(
                 f'stage {stage} is made of GCN bottlenecks, which take no dcn '
                 f'or plugins; set stage_with_dcn[{stage}] and the plugins\' '
