@@ -1,7 +1,7 @@
-"""Data: checked loading transforms (registered in mmseg's ``TRANSFORMS``),
-data set path checks, palettes, and, imported only where used, the COCO to
-VOC converter (:mod:`.coco_to_voc`) and the synthetic demo data
-(:mod:`.synthetic`)."""
+"""Data: checked loading transforms (registered in mmseg's ``TRANSFORMS``) and
+data set path checks. Imported only where used: class palettes
+(:mod:`.palette`), the COCO to VOC converter (:mod:`.coco_to_voc`) and the
+synthetic demo data (:mod:`.synthetic`)."""
 from .checks import check_dataset_paths, leaf_datasets
 from .transforms import (CheckedLoadAnnotations, CheckedLoadImageFromFile,
                          UnreadableFileError)
