@@ -39,7 +39,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
-from .voc_palette import voc_palette
+from .palette import voc_palette
 
 #: COCO category name -> PASCAL VOC class name, for the 20 VOC classes.
 COCO_TO_VOC: Dict[str, str] = {
