@@ -9,30 +9,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType
 from torch import Tensor, nn
 
-
-def check_kernel_size(kernel_size: int, name: str = 'kernel_size') -> int:
-    """Checks that a large-kernel size is an odd integer >= 3.
-
-    'Same' padding of ``(k - 1) // 2`` on both sides keeps the map size only
-    for odd ``k``; ``k = 1`` is the plain 1x1 classifier, not a large kernel.
-
-    Args:
-        kernel_size (int): The kernel size to check.
-        name (str): The argument name to use in the error message.
-
-    Returns:
-        int: ``kernel_size`` unchanged.
-
-    Raises:
-        ValueError: If ``kernel_size`` is not an odd integer >= 3.
-    """
-    if (isinstance(kernel_size, bool) or not isinstance(kernel_size, int)
-            or kernel_size < 3 or kernel_size % 2 == 0):
-        raise ValueError(
-            f'{name} must be an odd integer >= 3 (the convolution pads '
-            f'(k - 1) // 2 pixels on each side to keep the map size), got '
-            f'{kernel_size!r}; use an odd size such as 3, 7 or 15.')
-    return kernel_size
+from .arg_checks import check_kernel_size
 
 
 @MODELS.register_module()
