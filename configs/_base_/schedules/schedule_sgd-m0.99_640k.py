@@ -1,5 +1,5 @@
-# The SGD (momentum 0.99) + poly schedule of schedule_sgd-m0.99_40k.py,
-# 640k iterations.
+# The paper's optimiser and our poly schedule of schedule_sgd-m0.99_40k.py
+# (the reasons are there), 640k iterations; loops and hooks are mmseg's.
 _base_ = ['mmseg::_base_/schedules/schedule_40k.py']
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=1e-3, momentum=0.99, weight_decay=5e-4))
