@@ -9,7 +9,8 @@ writes, for one COCO split (``train2017``, ``val2017``, ...)::
 
 so that mmseg's ``PascalVOCDataset`` reads them with
 ``data_prefix=dict(img_path=<split>, seg_map_path='voc_labels/<split>')``
-under ``data_root='data/coco'`` (see ``configs/_base_/datasets/``).
+under ``data_root='data/coco'`` (see
+``configs/gcn/gcn_r152-d32_1xb1-640k_coco-voc12aug-640x640.py``).
 
 Labels:
 
