@@ -215,3 +215,17 @@ def test_ms_flip_test_configs_wrap_the_trained_model():
         assert cfg.val_dataloader.dataset.pipeline[0]['type'] == \
             'CheckedLoadImageFromFile'
         assert 'transforms' not in cfg.val_dataloader.dataset.pipeline[1]
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=str)
+def test_every_gcn_model_runs_its_head_channels_last(config):
+    # the speed switch (same maths) is on wherever the package builds GCNHead
+    cfg = Config.fromfile(str(config))
+    if 'stages' in cfg:  # a schedule: its stage configs are checked
+        return
+    if 'resnet50_gcn' in str(config):  # ImageNet pre-training: no head
+        assert 'decode_head' not in cfg.model
+        return
+    model = cfg.model.module if cfg.model.type == 'SegTTAModel' else cfg.model
+    head = model.decode_head
+    assert head.type == 'GCNHead' and head.channels_last is True
