@@ -1,6 +1,8 @@
-"""Every config under configs/ loads and builds its model; the ablation
-configs build the heads the paper's tables count; the Cityscapes test places
-the paper's four windows; data roots are the README's."""
+"""Every config under configs/ loads and builds its model, and is at most
+three bases deep (each base ours or mmseg's; ours inherit only mmseg's); the
+ablation configs build the heads the paper's tables count; the Cityscapes test
+places the paper's four windows; data roots are the README's."""
+import ast
 import functools
 import re
 from pathlib import Path
@@ -57,14 +59,75 @@ def build_model(cfg: Config) -> torch.nn.Module:
         return MODELS.build(cfg.model)
 
 
+def base_files(path: Path) -> list:
+    """The files ``path`` names in ``_base_`` (read, not executed): ours by
+    their relative path, ``mmseg::``/``mmpretrain::`` ones in the installed
+    package."""
+    bases = []
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Assign) and any(
+                getattr(t, 'id', None) == '_base_' for t in node.targets):
+            names = ast.literal_eval(node.value)
+            for name in [names] if isinstance(names, str) else names:
+                bases.append(external_config(name) if '::' in name
+                             else (path.parent / name).resolve())
+    return bases
+
+
+@functools.lru_cache(maxsize=None)
+def external_config(name: str) -> Path:
+    """The file of a ``package::path`` base, found as mmengine finds it."""
+    return Path(Config._get_cfg_path(name, '')[0]).resolve()
+
+
+def inheritance_depth(path: Path) -> int:
+    """``_base_`` steps on the longest chain from ``path`` to a config with
+    no bases (0: ``path`` has none). mmseg's own bases count: a reader opens
+    them too (mmseg's PSPNet configs are 1 to 3 deep)."""
+    return max((1 + inheritance_depth(base) for base in base_files(path)),
+               default=0)
+
+
+def inherited_files(path: Path) -> set:
+    """Every file ``path`` inherits, directly or through its bases."""
+    found = set()
+    for base in base_files(path):
+        found |= {base} | inherited_files(base)
+    return found
+
+
 def readme_datasets_section() -> str:
     text = (REPO / 'README.md').read_text()
     return text[text.index('\n## Datasets'):text.index('\n## Tests')]
 
 
-def test_configs_are_found():
-    assert len(CONFIGS) > 30
+def test_every_file_under_configs_is_a_config_or_a_used_base():
+    """Each file under configs/ is tested below as a config, or is a base
+    that one of them inherits: no dead base."""
+    used = set().union(*(inherited_files(path) for path in CONFIGS))
+    files = {p.resolve() for p in CONFIG_ROOT.rglob('*.py')}
+    assert files - used - {p.resolve() for p in CONFIGS} == set()
+    # the name users type
     assert CONFIG_ROOT / 'gcn' / 'gcn_r152_voc.py' in CONFIGS
+
+
+def test_configs_are_at_most_three_bases_deep():
+    """As mmseg's: a config built from a model, a dataset and a schedule base
+    is 2 deep, a variant of one such config 3."""
+    depths = {str(path.relative_to(CONFIG_ROOT)): inheritance_depth(path)
+              for path in CONFIGS}
+    assert {name: d for name, d in depths.items() if d > 3} == {}
+    assert inheritance_depth(CONFIG_ROOT / 'gcn' / 'gcn_r152_voc.py') == 2
+
+
+def test_our_bases_inherit_only_mmsegs():
+    """A base of ours is read whole with mmseg's bases it names: it inherits
+    no other base of ours."""
+    ours = sorted((CONFIG_ROOT / '_base_').rglob('*.py'))
+    assert ours
+    for base in ours:
+        assert [b for b in base_files(base)
+                if CONFIG_ROOT.resolve() in b.parents] == [], base
 
 
 @pytest.mark.parametrize(
@@ -152,3 +215,17 @@ def test_ms_flip_test_configs_wrap_the_trained_model():
         assert cfg.val_dataloader.dataset.pipeline[0]['type'] == \
             'CheckedLoadImageFromFile'
         assert 'transforms' not in cfg.val_dataloader.dataset.pipeline[1]
+
+
+@pytest.mark.parametrize('config', CONFIGS, ids=str)
+def test_every_gcn_model_runs_its_head_channels_last(config):
+    # the speed switch (same maths) is on wherever the package builds GCNHead
+    cfg = Config.fromfile(str(config))
+    if 'stages' in cfg:  # a schedule: its stage configs are checked
+        return
+    if 'resnet50_gcn' in str(config):  # ImageNet pre-training: no head
+        assert 'decode_head' not in cfg.model
+        return
+    model = cfg.model.module if cfg.model.type == 'SegTTAModel' else cfg.model
+    head = model.decode_head
+    assert head.type == 'GCNHead' and head.channels_last is True

@@ -9,9 +9,9 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 from conftest import REPO
-from mmseg_gcn.datasets.context_shapes import (CONTEXT_SHAPES,
-                                               generate_context_sample,
-                                               generate_voc_context)
+from mmseg_gcn.datasets.synthetic.context import (CONTEXT_SHAPES,
+                                                  generate_context_sample,
+                                                  generate_voc_context)
 
 CONFIG = REPO / 'configs' / 'context' / 'gcn_r18-s8_1xb8-1.2k_context-128x128.py'
 COUNTS = dict(num_train=12, num_val=8, size=96)
@@ -106,7 +106,8 @@ def test_bad_arguments_are_refused(tmp_path):
 
 def test_an_interrupted_generation_is_not_taken_for_a_finished_one(
         tmp_path, monkeypatch):
-    from mmseg_gcn.datasets import context_shapes, synthetic
+    from mmseg_gcn.datasets import synthetic
+    from mmseg_gcn.datasets.synthetic import context as context_shapes
 
     def fail(*args, **kwargs):
         raise KeyboardInterrupt

@@ -13,9 +13,11 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 import mmseg_gcn  # noqa: F401
-from mmseg_gcn.analysis import crf as crf_module
-from mmseg_gcn.analysis.crf import (DenseCRF, MissingCRFExtraError,
-                                    add_crf_to_config, crf_available)
+from mmseg_gcn.models.segmentors import dense_crf as crf_module
+from mmseg_gcn.models.segmentors.dense_crf import (DenseCRF,
+                                                   MissingCRFExtraError,
+                                                   add_crf_to_config,
+                                                   crf_available)
 
 needs_crf = pytest.mark.skipif(
     not crf_available(),

@@ -1,7 +1,7 @@
 """The demo: GCN against the 1x1 baseline on a CPU, where large kernels matter
 (``make demo``).
 
-On the *context set* (:mod:`mmseg_gcn.datasets.context_shapes`: four shapes
+On the *context set* (:mod:`mmseg_gcn.datasets.synthetic.context`: four shapes
 with identical interiors, told apart only by their outlines) it trains two
 models that differ only in their classifier, with the mmengine Runner as
 ``tools/train.py`` does:
@@ -45,7 +45,7 @@ for _message in ('pkg_resources is deprecated', '``build_loss`` would be',
                  'The draw is False'):
     warnings.filterwarnings('ignore', message=_message)
 
-from mmseg_gcn.datasets.context_shapes import CONTEXT_CLASSES  # noqa: E402
+from mmseg_gcn.datasets.synthetic.context import CONTEXT_CLASSES  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs' / 'context'
@@ -156,8 +156,9 @@ def prepare_data(args: argparse.Namespace) -> str:
     Returns:
         str: The data set root, ``<data_root>/VOCdevkit/VOC2012``.
     """
-    from mmseg_gcn.datasets import generate_voc_aug, generate_voc_context
-    from mmseg_gcn.datasets.synthetic import generation_params
+    from mmseg_gcn.datasets.synthetic import (generate_voc_aug,
+                                              generate_voc_context,
+                                              generation_params)
 
     generate = {'context': generate_voc_context,
                 'control': generate_voc_aug}[args.dataset]

@@ -6,7 +6,7 @@ import os.path as osp
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mmseg_gcn.analysis import add_crf_to_config
+from mmseg_gcn.models.segmentors import add_crf_to_config
 from mmseg_gcn.engine import (load_run_config, parse_args_with_launcher,
                               use_test_time_augmentation)
 from mmseg_gcn.engine.distributed import exit_tool

@@ -6,23 +6,16 @@
 # tools/train.py, run `python tools/dataset_converters/generate_demo_data.py
 # --dataset voc --voc-train 240 --voc-aug 80 --voc-val 60` first.
 _base_ = [
-    '../_base_/models/gcn_r152.py', '../_base_/datasets/demo_voc12aug.py',
+    '../_base_/models/gcn_r18.py', '../_base_/datasets/demo_voc12aug.py',
     '../_base_/schedules/schedule_demo_sgd-m0.9_1k.py',
     'mmseg::_base_/default_runtime.py'
 ]
 # 1k iterations (~13 epochs of the 320 demo training images) take about
 # 5 minutes on 2 CPU cores.
 crop_size = (96, 96)
-# Single-process runs turn SyncBN into BN; plain BN keeps the config usable
-# by any launcher on a CPU.
-norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    # ResNet-18, output stride 32 as in the paper; no pretrained weights
-    # (the demo runs offline).
-    backbone=dict(depth=18, norm_cfg=norm_cfg, init_cfg=None),
     decode_head=dict(
-        in_channels=(64, 128, 256, 512),
         # The paper picks k close to the size of the top feature map (15 for
         # 16x16 at 512 px). A 96 px crop gives 24, 12, 6 and 3 cells at
         # strides 4..32, so one k per level, at most the map size: a kernel

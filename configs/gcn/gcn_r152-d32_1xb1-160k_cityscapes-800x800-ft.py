@@ -1,19 +1,21 @@
 # Stage 2 of the paper's Cityscapes schedule (gcn_r152-d32_cityscapes-2stage.py):
 # fine train only (2,975 images), starting from stage 1's final weights
 # (tools/train_stages.py sets `load_from`; alone, this config starts from
-# ImageNet).
-_base_ = ['./gcn_r152-d32_1xb1-320k_cityscapes-fine-coarse-800x800.py']
-train_dataloader = dict(dataset=dict(_delete_=True, **_base_.dataset_fine))
+# ImageNet). Otherwise stage 1's model and test
+# (gcn_r152-d32_1xb1-320k_cityscapes-fine-coarse-800x800.py).
+_base_ = [
+    '../_base_/models/gcn_r152.py',
+    '../_base_/datasets/cityscapes_800x800.py',
+    'mmseg::_base_/default_runtime.py',
+    '../_base_/schedules/schedule_sgd-m0.99_160k.py'
+]
+model = dict(
+    data_preprocessor=dict(size=_base_.crop_size),
+    backbone=dict(norm_eval=True),  # ours, as in gcn_r152_voc.py
+    decode_head=dict(num_classes=19, kernel_size=25),
+    # the paper's four 1024 x 1024 windows (see stage 1)
+    test_cfg=dict(mode='slide', crop_size=(1024, 1024), stride=(1024, 342)))
+train_dataloader = dict(batch_size=1)
 # ours: fine-tuning a trained model, 1/10 of stage 1's lr; 160k iterations,
 # about 54 epochs
 optim_wrapper = dict(optimizer=dict(lr=1.25e-5))
-param_scheduler = [
-    dict(
-        type='PolyLR',
-        eta_min=0,
-        power=0.9,
-        begin=0,
-        end=160000,
-        by_epoch=False)
-]
-train_cfg = dict(max_iters=160000, val_interval=16000)

@@ -269,7 +269,7 @@ class DataSet:
     def generate(self, out: str, **kwargs):
         """Runs the data set's generator; returns its ``DatasetSummary``."""
         if self.generator == 'voc_context':
-            from ..datasets.context_shapes import generate_voc_context
+            from ..datasets.synthetic import generate_voc_context
             return generate_voc_context(out, **kwargs)
         from ..datasets.synthetic import generate_voc_aug
         return generate_voc_aug(out, **kwargs)

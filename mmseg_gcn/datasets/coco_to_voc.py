@@ -9,7 +9,8 @@ writes, for one COCO split (``train2017``, ``val2017``, ...)::
 
 so that mmseg's ``PascalVOCDataset`` reads them with
 ``data_prefix=dict(img_path=<split>, seg_map_path='voc_labels/<split>')``
-under ``data_root='data/coco'`` (see ``configs/_base_/datasets/``).
+under ``data_root='data/coco'`` (see
+``configs/gcn/gcn_r152-d32_1xb1-640k_coco-voc12aug-640x640.py``).
 
 Labels:
 
@@ -39,7 +40,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
-from .voc_palette import voc_palette
+from .palette import voc_palette
 
 #: COCO category name -> PASCAL VOC class name, for the 20 VOC classes.
 COCO_TO_VOC: Dict[str, str] = {

@@ -101,7 +101,7 @@ def _fixed_dict_keys() -> Dict[str, Set[str]]:
                                  LogProcessor, Runner, TestLoop, ValLoop)
     from torch.utils.data import DataLoader
 
-    from ..analysis.crf import DenseCRF
+    from ..models.segmentors.dense_crf import DenseCRF
     test_cfg = {'mode', 'crop_size', 'stride'}  # mmseg's EncoderDecoder
     return {
         # the Runner picks the loop from by_epoch when there is no type

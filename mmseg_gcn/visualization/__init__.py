@@ -3,7 +3,7 @@
 Everything here draws with matplotlib's Agg backend, so it works on machines
 without a display.
 """
-from .palette import colorize_mask
+from ..datasets.palette import colorize_mask
 from .prediction_grid import GridRow, save_prediction_grid
 from .training_curves import (find_scalars_file, load_scalars,
                               save_training_curves)

@@ -5,7 +5,7 @@ from typing import Dict, Mapping, NamedTuple, Optional, Sequence, Union
 import numpy as np
 
 from .figure import save_figure
-from .palette import IGNORE_COLOR, colorize_mask
+from ..datasets.palette import IGNORE_COLOR, colorize_mask
 
 
 class GridRow(NamedTuple):

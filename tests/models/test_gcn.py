@@ -85,3 +85,38 @@ def test_bad_kernel_size(k):
     with pytest.raises(ValueError, match=r'kernel_size must be an odd '
                        r'integer >= 3'):
         GCN(8, 3, kernel_size=k)
+
+
+@pytest.mark.parametrize('channels_last', [False, True])
+def test_training_form_has_the_maths_of_the_direct_form(channels_last):
+    # With gradients on, the right branch runs on the H/W-swapped map; the
+    # output and every gradient equal the direct two-branch formula.
+    torch.manual_seed(0)
+    gcn = GCN(6, 4, kernel_size=5)
+    x = torch.randn(2, 6, 9, 13)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    x.requires_grad_()
+    out = gcn(x)
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    got = [x.grad] + [p.grad for p in gcn.parameters()]
+
+    x_ref = x.detach().clone().requires_grad_()
+    params = [p.detach().clone().requires_grad_() for p in gcn.parameters()]
+    by_name = dict(zip([n for n, _ in gcn.named_parameters()], params))
+
+    def conv(name, inp, padding):
+        return torch.nn.functional.conv2d(
+            inp, by_name[f'{name}.conv.weight'], by_name[f'{name}.conv.bias'],
+            padding=padding)
+
+    ref = (conv('conv_l2', conv('conv_l1', x_ref, (2, 0)), (0, 2)) +
+           conv('conv_r2', conv('conv_r1', x_ref, (0, 2)), (2, 0)))
+    ref.backward(grad)
+    torch.testing.assert_close(out, ref)
+    # (float sums in another order)
+    for a, b in zip(got, [x_ref.grad] + [p.grad for p in params]):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+    with torch.no_grad():
+        torch.testing.assert_close(gcn(x), ref)

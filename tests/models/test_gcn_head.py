@@ -276,3 +276,27 @@ def test_a_trace_at_one_size_is_exact_at_other_sizes(trace):
             got = traced(img)
             assert got.shape == (1, 3, *size)
             torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_channels_last_switch_keeps_the_maths():
+    torch.manual_seed(0)
+    kwargs = dict(num_classes=5, in_channels=(8, 16, 32, 64), kernel_size=5)
+    plain = GCNHead(**kwargs)
+    plain.init_weights()
+    fast = GCNHead(channels_last=True, **kwargs)
+    fast.load_state_dict(plain.state_dict())
+    feats = features(70, 90, channels=(8, 16, 32, 64), n=2)
+    grad = torch.randn(2, 5, 70, 90)
+    outs = []
+    for head in (plain, fast):
+        inputs = [f.clone().requires_grad_() for f in feats]
+        out = head(inputs, out_size=(70, 90))
+        (out * grad).sum().backward()
+        outs.append((out, [f.grad for f in inputs],
+                     [p.grad for p in head.parameters()]))
+    (out_a, in_grads_a, p_grads_a), (out_b, in_grads_b, p_grads_b) = outs
+    assert not out_a.is_contiguous(memory_format=torch.channels_last)
+    assert out_b.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(out_b, out_a, rtol=1e-4, atol=1e-5)
+    for a, b in zip(in_grads_a + p_grads_a, in_grads_b + p_grads_b):
+        torch.testing.assert_close(b, a, rtol=1e-4, atol=1e-4)

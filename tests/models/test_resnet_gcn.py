@@ -14,6 +14,11 @@ def num_params(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def conv_strides(branch: torch.nn.Sequential) -> tuple:
+    """The strides of a GCN branch's two convs, in order."""
+    return tuple(conv_module.conv.stride for conv_module in branch)
+
+
 @pytest.fixture(scope='module')
 def resnet50() -> ResNet:
     model = ResNet(depth=50)
@@ -40,18 +45,18 @@ def test_stages_follow_table_11(backbone):
         assert {(b.kernel_size, b.gcn_width) for b in layer} == {(k, m)}
     # res-4, first block: 512 -> 1024 channels, branches of width 85
     b = backbone.layer3[0]
-    assert b.conv1a.weight.shape == (85, 512, 1, 5)  # 1 x k
-    assert b.conv1b.weight.shape == (85, 85, 5, 1)  # k x 1
-    assert b.conv2a.weight.shape == (85, 512, 5, 1)  # k x 1
-    assert b.conv2b.weight.shape == (85, 85, 1, 5)  # 1 x k
+    assert b.branch1[0].conv.weight.shape == (85, 512, 1, 5)  # 1 x k
+    assert b.branch1[1].conv.weight.shape == (85, 85, 5, 1)  # k x 1
+    assert b.branch2[0].conv.weight.shape == (85, 512, 5, 1)  # k x 1
+    assert b.branch2[1].conv.weight.shape == (85, 85, 1, 5)  # 1 x k
     assert b.conv3.weight.shape == (1024, 85, 1, 1)
     assert b.downsample[0].weight.shape == (1024, 512, 1, 1)
     # pytorch style: the second conv of each branch carries the stride
-    assert (b.conv1a.stride, b.conv1b.stride) == ((1, 1), (2, 2))
-    assert (b.conv2a.stride, b.conv2b.stride) == ((1, 1), (2, 2))
+    assert conv_strides(b.branch1) == ((1, 1), (2, 2))
+    assert conv_strides(b.branch2) == ((1, 1), (2, 2))
     b = backbone.layer4[1]
-    assert b.conv1a.weight.shape == (128, 2048, 1, 7)
-    assert b.conv2b.weight.shape == (128, 128, 1, 7)
+    assert b.branch1[0].conv.weight.shape == (128, 2048, 1, 7)
+    assert b.branch2[1].conv.weight.shape == (128, 128, 1, 7)
     assert b.conv3.weight.shape == (2048, 128, 1, 1)
     assert b.downsample is None
     # each branch conv is followed by BN (+ ReLU); 5 norms per block
@@ -61,8 +66,8 @@ def test_stages_follow_table_11(backbone):
 
 def test_caffe_style_strides_the_first_conv():
     b = ResNetGCN(style='caffe').layer4[0]
-    assert (b.conv1a.stride, b.conv1b.stride) == ((2, 2), (1, 1))
-    assert (b.conv2a.stride, b.conv2b.stride) == ((2, 2), (1, 1))
+    assert conv_strides(b.branch1) == ((2, 2), (1, 1))
+    assert conv_strides(b.branch2) == ((2, 2), (1, 1))
 
 
 def test_param_counts(backbone, resnet50):
@@ -123,7 +128,7 @@ def test_zero_init_residual(backbone):
         for block in layer:
             assert torch.equal(block.norm3.weight,
                                torch.zeros_like(block.norm3.weight))
-    assert backbone.layer3[0].conv1a.weight.abs().sum() > 0
+    assert backbone.layer3[0].branch1[0].conv.weight.abs().sum() > 0
 
 
 def test_frozen_stages():
@@ -181,7 +186,8 @@ def test_with_cp_gives_the_same_gradients():
     for m in (model, cp_model):
         sum(o.sum() for o in m(x)).backward()
     b, cp_b = model.layer3[0], cp_model.layer3[0]
-    torch.testing.assert_close(cp_b.conv1a.weight.grad, b.conv1a.weight.grad)
+    torch.testing.assert_close(cp_b.branch1[0].conv.weight.grad,
+                               b.branch1[0].conv.weight.grad)
 
 
 def test_deeper_variant():
@@ -233,7 +239,154 @@ def test_registered_in_mmseg_and_mmpretrain():
      r'\[0, 3\]'),
     (dict(frozen_stages=5), r'frozen_stages must be in \[-1, 4\]'),
     (dict(style='tf'), "style must be 'pytorch' or 'caffe'"),
+    (dict(depth=101), "ResNetGCN takes no 'depth'"),
+    (dict(plugins=[dict(cfg=dict(type='ContextBlock', ratio=0.25),
+                        position='after_conv3')]),
+     r'stage 2 is made of GCN bottlenecks, which take no dcn or plugins'),
+    (dict(dcn=dict(type='DCNv2', deform_groups=1),
+          stage_with_dcn=(False, False, False, True)),
+     r'stage 3 is made of GCN bottlenecks.*stage_with_dcn\[3\]'),
 ])
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ResNetGCN(**kwargs)
+
+
+# What mmseg's ResNet gives the subclass: the stem variants, avg_down,
+# plugins, freezing and norm_eval, and train() returning the module.
+
+
+def test_train_returns_the_module():
+    model = ResNetGCN(stage_blocks=(1, 1, 1, 1))
+    assert model.train() is model
+    assert model.eval() is model and not model.training
+
+
+def test_frozen_stages_1_freezes_the_stem_and_res2_only():
+    model = ResNetGCN(frozen_stages=1)
+    model.train()
+    for name in ('conv1', 'bn1', 'layer1'):
+        module = getattr(model, name)
+        assert all(not p.requires_grad for p in module.parameters()), name
+    # (a conv has no mode; the norms keep their statistics)
+    assert not model.bn1.training
+    assert all(not m.training for m in model.layer1.modules())
+    for name in ('layer2', 'layer3', 'layer4'):
+        module = getattr(model, name)
+        assert all(p.requires_grad for p in module.parameters()), name
+        assert all(m.training for m in module.modules()), name
+    # the GCN branches' norms train too
+    assert model.layer3[0].branch1[0].bn.training
+
+
+def test_norm_eval_keeps_the_gcn_branch_norms_in_eval():
+    model = ResNetGCN(stage_blocks=(1, 1, 1, 1), norm_eval=True,
+                      frozen_stages=1)
+    model.train()
+    gcn_norms = [m for m in model.layer4.modules()
+                 if isinstance(m, torch.nn.BatchNorm2d)]
+    assert len(gcn_norms) == 4 + 1 + 1  # branches, norm3, downsample
+    assert all(not m.training for m in gcn_norms)
+    assert model.layer4[0].branch2[1].conv.training
+    assert all(p.requires_grad for p in model.layer4.parameters())
+
+
+def test_deep_stem():
+    model = ResNetGCN(deep_stem=True, frozen_stages=0).eval()
+    assert not hasattr(model, 'conv1')
+    # three 3x3 convs (3 -> 32 -> 32 -> 64) with their norms instead of the
+    # 7x7 conv (9,408) and its norm (128)
+    stem = 32 * 3 * 9 + 64 + 32 * 32 * 9 + 64 + 64 * 32 * 9 + 128
+    assert num_params(model.stem) == stem == 28_768
+    assert num_params(model) == 20_496_780 - 9_408 - 128 + stem \
+        == 20_516_012
+    assert all(not p.requires_grad for p in model.stem.parameters())
+    assert all(p.requires_grad for p in model.layer1.parameters())
+    with torch.no_grad():
+        outs = model(torch.rand(1, 3, 64, 64))
+    assert [tuple(o.shape[1:]) for o in outs] == [(256, 16, 16),
+                                                  (512, 8, 8),
+                                                  (1024, 4, 4),
+                                                  (2048, 2, 2)]
+
+
+def test_avg_down_pools_before_the_gcn_stage_projection():
+    model = ResNetGCN(avg_down=True).eval()
+    pool, conv = model.layer3[0].downsample[:2]
+    assert isinstance(pool, torch.nn.AvgPool2d) and pool.stride == 2
+    assert conv.stride == (1, 1)
+    assert num_params(model) == 20_496_780
+    with torch.no_grad():
+        outs = model(torch.rand(1, 3, 64, 64))
+    assert [o.shape[-1] for o in outs] == [16, 8, 4, 2]
+
+
+def test_plugins_on_plain_stages():
+    model = ResNetGCN(plugins=[
+        dict(cfg=dict(type='ContextBlock', ratio=0.25),
+             stages=(False, True, False, False),
+             position='after_conv3')
+    ]).eval()
+    assert all(hasattr(b, 'context_block') for b in model.layer2)
+    assert not hasattr(model.layer1[0], 'context_block')
+    # per block: mask 512 -> 1 (513), 512 -> 128 (65,664), LayerNorm (256),
+    # 128 -> 512 (66,048)
+    assert [num_params(b.context_block) for b in model.layer2] == [132_481] * 4
+    assert num_params(model) == 20_496_780 + 4 * 132_481
+    with torch.no_grad():
+        assert model(torch.rand(1, 3, 64, 64))[1].shape == (1, 512, 8, 8)
+
+
+# Checkpoints written before the GCN branches were ConvModules name the
+# branch layers conv1a/bn1a, conv1b/bn1b, conv2a/bn2a, conv2b/bn2b.
+LEGACY_NAMES = {'branch1.0': '1a', 'branch1.1': '1b', 'branch2.0': '2a',
+                'branch2.1': '2b'}
+
+
+def legacy_key(key: str) -> str:
+    """``layer3.0.branch1.0.bn.weight`` -> ``layer3.0.bn1a.weight``."""
+    for new, old in LEGACY_NAMES.items():
+        for layer in ('conv', 'bn'):
+            key = key.replace(f'.{new}.{layer}.', f'.{layer}{old}.')
+    return key
+
+
+def distinct_small_model(seed: int) -> ResNetGCN:
+    torch.manual_seed(seed)
+    model = ResNetGCN(stage_blocks=(1, 1, 2, 1))
+    model.init_weights()
+    for m in model.modules():  # make every norm distinguishable
+        if isinstance(m, torch.nn.BatchNorm2d):
+            torch.nn.init.normal_(m.weight)
+            torch.nn.init.normal_(m.running_mean)
+    return model
+
+
+def test_checkpoints_with_the_former_branch_names_load(tmp_path):
+    source = distinct_small_model(seed=2)
+    state = {legacy_key(k): v for k, v in source.state_dict().items()}
+    # the names the former class wrote, for one block of each GCN stage
+    for key in ('layer3.0.conv1a.weight', 'layer3.0.bn1a.running_mean',
+                'layer3.1.conv2b.weight', 'layer4.0.bn1b.num_batches_tracked',
+                'layer4.0.bn2a.weight', 'layer4.0.conv3.weight',
+                'layer4.0.bn3.weight', 'layer4.0.downsample.1.weight'):
+        assert key in state, key
+    assert not any('branch' in key for key in state)
+
+    target = ResNetGCN(stage_blocks=(1, 1, 2, 1))
+    result = target.load_state_dict(state, strict=True)
+    assert not result.missing_keys and not result.unexpected_keys
+    for key, value in source.state_dict().items():
+        assert torch.equal(target.state_dict()[key], value), key
+
+    # and through a segmentation config's init_cfg with prefix='backbone.'
+    path = tmp_path / 'legacy.pth'
+    torch.save(dict(state_dict={f'backbone.{k}': v
+                                for k, v in state.items()}), path)
+    target = ResNetGCN(
+        stage_blocks=(1, 1, 2, 1),
+        init_cfg=dict(type='Pretrained', checkpoint=str(path),
+                      prefix='backbone.'))
+    target.init_weights()
+    for key, value in source.state_dict().items():
+        assert torch.equal(target.state_dict()[key], value), key

@@ -87,6 +87,7 @@ def test_r152_segmentor_loss_and_predict_at_512():
     torch.manual_seed(0)
     model = build_cpu_model(R152_CONFIG)
     assert isinstance(model.decode_head, GCNHead)
+    assert model.decode_head.channels_last  # the speed switch is on
     assert sum(isinstance(m, BoundaryRefine)
                for m in model.decode_head.modules()) == 9
     total = sum(p.numel() for p in model.parameters())

@@ -13,7 +13,7 @@ The VOC data lands in ``<out>/VOCdevkit/VOC2012`` and the Cityscapes data in
 ``--dataset context`` writes the *context set* instead (VOC layout, in
 ``data/context`` by default): four shapes with identical interiors, told apart
 only by their outlines, so that a pixel's class depends on a large region
-(:mod:`mmseg_gcn.datasets.context_shapes`). The VOC set above is its control:
+(:mod:`mmseg_gcn.datasets.synthetic.context`). The VOC set above is its control:
 there every class has its own local appearance.
 """
 import argparse
@@ -21,8 +21,8 @@ import sys
 import time
 from typing import List, Optional
 
-from mmseg_gcn.datasets.context_shapes import generate_voc_context
-from mmseg_gcn.datasets.synthetic import generate_cityscapes, generate_voc_aug
+from mmseg_gcn.datasets.synthetic import (generate_cityscapes, generate_voc_aug,
+                                          generate_voc_context)
 
 #: Default output folder of each --dataset choice.
 DEFAULT_OUT = {'context': 'data/context'}

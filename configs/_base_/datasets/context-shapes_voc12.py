@@ -1,7 +1,7 @@
 # The context set (`python tools/dataset_converters/generate_demo_data.py
 # --dataset voc-context`): four shapes with identical interiors on 128 px
 # images, so that a pixel's class is decided by the object's outline, far away
-# (see mmseg_gcn/datasets/context_shapes.py). Read by mmseg's own
+# (see mmseg_gcn/datasets/synthetic/context.py). Read by mmseg's own
 # PascalVOCDataset; `metainfo` keeps the five VOC classes whose indices the
 # set uses (background and the shapes 1-4).
 _base_ = ['mmseg::_base_/datasets/pascal_voc12.py']

@@ -35,6 +35,8 @@ model = dict(
         classifier='gcn',
         use_br=True,
         upsample='deconv',
+        # same maths, faster on CPU (docs/benchmarks.md)
+        channels_last=True,
         num_classes=21,
         align_corners=False,
         loss_decode=dict(

@@ -1,12 +1,12 @@
 """ResNet-GCN backbone (Fig. 5B and Table 11 of the paper)."""
-from typing import List, Optional, Sequence, Tuple, Union
+import re
+from typing import Optional, Sequence
 
 import torch.nn as nn
 import torch.utils.checkpoint as cp
-from mmcv.cnn import build_conv_layer, build_norm_layer
+from mmcv.cnn import ConvModule, build_conv_layer, build_norm_layer
 from mmengine.model import BaseModule
-from mmengine.utils.dl_utils.parrots_wrapper import _BatchNorm
-from mmseg.models.backbones.resnet import Bottleneck
+from mmseg.models.backbones.resnet import Bottleneck, ResNet
 from mmseg.models.utils import ResLayer
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType
@@ -21,16 +21,16 @@ class GCNBottleneck(BaseModule):
 
     ::
 
-        x -> [1 x k -> k x 1] --+
-                                 + -> 1x1 conv -> BN --+ -> ReLU
-        x -> [k x 1 -> 1 x k] --+                      |
-        x -> identity / projection shortcut ----------+
+        x -> branch1: [1 x k -> k x 1] --+
+                                          + -> conv3 (1x1) -> norm3 --+ -> ReLU
+        x -> branch2: [k x 1 -> 1 x k] --+                            |
+        x -> identity / downsample (projection shortcut) ------------+
 
-    where every conv of a branch is followed by BN and ReLU.
+    where every conv of a branch is a :class:`ConvModule` (conv, BN, ReLU).
 
-    Both branches have width ``m' = gcn_width``; the 1x1 conv maps ``m'`` to
-    ``planes * expansion`` output channels, as the last 1x1 of a ResNet
-    bottleneck.
+    Both branches have width ``m' = gcn_width``; the 1x1 ``conv3`` maps ``m'``
+    to ``planes * expansion`` output channels, as the last 1x1 of a ResNet
+    bottleneck (and named like it, so ``zero_init_residual`` finds ``norm3``).
 
     Stride (the paper does not say where it goes): with ``style='pytorch'``
     (default, like mmseg's :class:`Bottleneck`, which strides its 3x3 conv)
@@ -76,10 +76,9 @@ class GCNBottleneck(BaseModule):
         if style not in ('pytorch', 'caffe'):
             raise ValueError(
                 f"style must be 'pytorch' or 'caffe', got {style!r}.")
-        k = check_kernel_size(kernel_size)
         self.inplanes = inplanes
         self.planes = planes
-        self.kernel_size = k
+        self.kernel_size = check_kernel_size(kernel_size)
         self.gcn_width = gcn_width
         self.stride = stride
         self.dilation = dilation
@@ -89,36 +88,28 @@ class GCNBottleneck(BaseModule):
             first_stride, second_stride = 1, stride
         else:
             first_stride, second_stride = stride, 1
-        pad = dilation * (k - 1) // 2
 
-        def conv(name: str, cin: int, horizontal: bool, stride: int) -> None:
-            """Adds ``conv{name}`` (1 x k if horizontal else k x 1) and
-            ``norm{name}``."""
-            if horizontal:
-                ksize, padding, dil = (1, k), (0, pad), (1, dilation)
-            else:
-                ksize, padding, dil = (k, 1), (pad, 0), (dilation, 1)
-            self.add_module(
-                f'conv{name}',
-                build_conv_layer(
-                    conv_cfg,
-                    cin,
-                    gcn_width,
-                    kernel_size=ksize,
-                    stride=stride,
-                    padding=padding,
-                    dilation=dil,
-                    bias=False))
-            norm_name, norm = build_norm_layer(
-                norm_cfg, gcn_width, postfix=name)
-            setattr(self, f'norm{name}_name', norm_name)
-            self.add_module(norm_name, norm)
+        def strip(in_channels: int, horizontal: bool,
+                  stride: int) -> ConvModule:
+            """A 1 x k (horizontal) or k x 1 conv with 'same' padding, BN
+            and ReLU."""
+            k, pad = self.kernel_size, dilation * (self.kernel_size - 1) // 2
+            return ConvModule(
+                in_channels,
+                gcn_width,
+                kernel_size=(1, k) if horizontal else (k, 1),
+                stride=stride,
+                padding=(0, pad) if horizontal else (pad, 0),
+                dilation=(1, dilation) if horizontal else (dilation, 1),
+                conv_cfg=conv_cfg,
+                norm_cfg=norm_cfg)
 
-        # branch 1: 1 x k -> k x 1; branch 2: k x 1 -> 1 x k
-        conv('1a', inplanes, True, first_stride)
-        conv('1b', gcn_width, False, second_stride)
-        conv('2a', inplanes, False, first_stride)
-        conv('2b', gcn_width, True, second_stride)
+        self.branch1 = nn.Sequential(
+            strip(inplanes, True, first_stride),  # 1 x k
+            strip(gcn_width, False, second_stride))  # k x 1
+        self.branch2 = nn.Sequential(
+            strip(inplanes, False, first_stride),  # k x 1
+            strip(gcn_width, True, second_stride))  # 1 x k
         self.conv3 = build_conv_layer(
             conv_cfg, gcn_width, planes * self.expansion, 1, bias=False)
         self.norm3_name, norm3 = build_norm_layer(
@@ -133,18 +124,11 @@ class GCNBottleneck(BaseModule):
         for ``zero_init_residual``)."""
         return getattr(self, self.norm3_name)
 
-    def _conv_norm_relu(self, name: str, x: Tensor) -> Tensor:
-        conv = getattr(self, f'conv{name}')
-        norm = getattr(self, getattr(self, f'norm{name}_name'))
-        return self.relu(norm(conv(x)))
-
     def forward(self, x: Tensor) -> Tensor:
         """Forward function."""
 
         def _inner_forward(x: Tensor) -> Tensor:
-            out = (self._conv_norm_relu('1b', self._conv_norm_relu('1a', x)) +
-                   self._conv_norm_relu('2b', self._conv_norm_relu('2a', x)))
-            out = self.norm3(self.conv3(out))
+            out = self.norm3(self.conv3(self.branch1(x) + self.branch2(x)))
             identity = x if self.downsample is None else self.downsample(x)
             return out + identity
 
@@ -154,30 +138,46 @@ class GCNBottleneck(BaseModule):
             out = _inner_forward(x)
         return self.relu(out)
 
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        """Renames the keys of checkpoints written before the branches were
+        :class:`ConvModule` s, so that they still load: ``conv1a``/``bn1a``,
+        ``conv1b``/``bn1b``, ``conv2a``/``bn2a``, ``conv2b``/``bn2b`` are now
+        ``branch1.0.conv``/``branch1.0.bn`` ... ``branch2.1.conv``/
+        ``branch2.1.bn``."""
+        norm = self.branch1[0].norm_name
+        old_key = re.compile(
+            rf'{re.escape(prefix)}(conv|{norm})([12])([ab])\.(.+)')
+        for key in list(state_dict):
+            match = old_key.fullmatch(key)
+            if match:
+                layer, branch, position, rest = match.groups()
+                position = 'ab'.index(position)
+                new_key = f'{prefix}branch{branch}.{position}.{layer}.{rest}'
+                state_dict[new_key] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
 
 @MODELS.register_module()
-class ResNetGCN(BaseModule):
+class ResNetGCN(ResNet):
     """ResNet-50-GCN backbone of `Large Kernel Matters
     <https://arxiv.org/abs/1703.02719>`_ (Table 11).
 
-    ResNet-50 whose res-4 and res-5 bottlenecks are :class:`GCNBottleneck`
-    blocks: res-4 with ``k = 5, m' = 85`` (6 blocks), res-5 with
-    ``k = 7, m' = 128`` (3 blocks). The stem (7x7 conv, max-pool), res-2 and
-    res-3 are ResNet-50's (mmseg's :class:`Bottleneck`, 3 and 4 blocks), with
-    the same parameter names, so ResNet-50 weights load into them. Outputs
-    have ResNet-50's channels (256, 512, 1024, 2048) and strides
-    (4, 8, 16, 32).
+    mmseg's :class:`ResNet` whose res-4 and res-5 bottlenecks are
+    :class:`GCNBottleneck` blocks: res-4 with ``k = 5, m' = 85`` (6 blocks),
+    res-5 with ``k = 7, m' = 128`` (3 blocks). The stem (7x7 conv, max-pool),
+    res-2 and res-3 are ResNet-50's (mmseg's :class:`Bottleneck`, 3 and 4
+    blocks), with the same parameter names, so ResNet-50 weights load into
+    them. Outputs have ResNet-50's channels (256, 512, 1024, 2048) and
+    strides (4, 8, 16, 32).
 
     Per-stage settings are arguments: ``gcn_kernel_sizes[i]`` and
     ``gcn_widths[i]`` select the GCN bottleneck for stage ``i``; ``None`` in
     both gives a plain bottleneck, so deeper variants can be configured
-    (e.g. ``stage_blocks=(3, 4, 23, 3)``).
+    (e.g. ``stage_blocks=(3, 4, 23, 3)``). ``depth`` follows from
+    ``stage_blocks`` (3 layers per bottleneck + 2: 50 for the default).
 
     Args:
-        in_channels (int): Input image channels. Defaults to 3.
-        stem_channels (int): Stem channels. Defaults to 64.
-        base_channels (int): Stage ``i`` outputs
-            ``base_channels * 2**i * 4`` channels. Defaults to 64.
         stage_blocks (Sequence[int]): Blocks per stage (1 to 4 stages).
             Defaults to (3, 4, 6, 3).
         gcn_kernel_sizes (Sequence[int | None]): GCN kernel size per stage,
@@ -195,17 +195,13 @@ class ResNetGCN(BaseModule):
             Defaults to 'pytorch'.
         frozen_stages (int): Stages to freeze (parameters and norm
             statistics); 0 freezes the stem only, -1 nothing. Defaults to -1.
-        conv_cfg (dict, optional): Config of conv layers. Defaults to None.
-        norm_cfg (dict): Config of norm layers.
-            Defaults to ``dict(type='BN', requires_grad=True)``.
-        norm_eval (bool): Keep norm layers in eval mode during training.
-            Defaults to False.
-        with_cp (bool): Use gradient checkpointing. Defaults to False.
-        zero_init_residual (bool): Zero-initialise the last norm of every
-            block, so that blocks start as the identity. Defaults to True.
-        init_cfg (dict or list[dict], optional): Initialisation config, e.g.
-            ``dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
-            Defaults to None: Kaiming for convs, 1 for norms.
+        **kwargs: The other arguments of mmseg's :class:`ResNet`, with its
+            defaults: ``in_channels``, ``stem_channels``, ``base_channels``,
+            ``deep_stem``, ``avg_down``, ``conv_cfg``, ``norm_cfg``,
+            ``norm_eval``, ``multi_grid``, ``contract_dilation``,
+            ``with_cp``, ``zero_init_residual``, ``pretrained``,
+            ``init_cfg``; ``dcn``/``stage_with_dcn`` and ``plugins`` apply to
+            plain stages only.
 
     Example:
         >>> import torch
@@ -219,9 +215,6 @@ class ResNetGCN(BaseModule):
     """
 
     def __init__(self,
-                 in_channels: int = 3,
-                 stem_channels: int = 64,
-                 base_channels: int = 64,
                  stage_blocks: Sequence[int] = (3, 4, 6, 3),
                  gcn_kernel_sizes: Sequence[Optional[int]] = (None, None, 5,
                                                               7),
@@ -231,73 +224,30 @@ class ResNetGCN(BaseModule):
                  out_indices: Sequence[int] = (0, 1, 2, 3),
                  style: str = 'pytorch',
                  frozen_stages: int = -1,
-                 conv_cfg: OptConfigType = None,
-                 norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
-                 norm_eval: bool = False,
-                 with_cp: bool = False,
-                 zero_init_residual: bool = True,
-                 init_cfg: Optional[Union[ConfigType,
-                                          List[ConfigType]]] = None) -> None:
-        super().__init__(init_cfg)
+                 **kwargs) -> None:
         stage_blocks = tuple(stage_blocks)
-        num_stages = len(stage_blocks)
+        for name in ('depth', 'num_stages'):
+            if name in kwargs:
+                raise ValueError(
+                    f'ResNetGCN takes no {name!r}: it follows from '
+                    f'stage_blocks (ResNet-50: (3, 4, 6, 3)); remove {name!r}.')
         self._check_args(stage_blocks, gcn_kernel_sizes, gcn_widths, strides,
                          dilations, out_indices, style, frozen_stages)
-        block_init_cfg = None
-        if init_cfg is None:
-            self.init_cfg = [
-                dict(type='Kaiming', layer='Conv2d'),
-                dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-            ]
-            if zero_init_residual:
-                block_init_cfg = dict(
-                    type='Constant', val=0, override=dict(name='norm3'))
-
-        self.stage_blocks = stage_blocks
-        self.num_stages = num_stages
         self.gcn_kernel_sizes = tuple(gcn_kernel_sizes)
         self.gcn_widths = tuple(gcn_widths)
-        self.strides = tuple(strides)
-        self.dilations = tuple(dilations)
-        self.out_indices = tuple(out_indices)
-        self.style = style
-        self.frozen_stages = frozen_stages
-        self.conv_cfg = conv_cfg
-        self.norm_cfg = norm_cfg
-        self.norm_eval = norm_eval
-        self.with_cp = with_cp
-        self.zero_init_residual = zero_init_residual
-
-        self._make_stem_layer(in_channels, stem_channels)
-        inplanes = stem_channels
-        self.res_layers = []
-        for i, num_blocks in enumerate(stage_blocks):
-            planes = base_channels * 2**i
-            block_kwargs = dict(style=style, with_cp=with_cp)
-            if self.gcn_kernel_sizes[i] is None:
-                block = Bottleneck
-            else:
-                block = GCNBottleneck
-                block_kwargs.update(
-                    kernel_size=self.gcn_kernel_sizes[i],
-                    gcn_width=self.gcn_widths[i])
-            res_layer = ResLayer(
-                block=block,
-                inplanes=inplanes,
-                planes=planes,
-                num_blocks=num_blocks,
-                stride=self.strides[i],
-                dilation=self.dilations[i],
-                conv_cfg=conv_cfg,
-                norm_cfg=norm_cfg,
-                init_cfg=block_init_cfg,
-                **block_kwargs)
-            inplanes = planes * block.expansion
-            layer_name = f'layer{i + 1}'
-            self.add_module(layer_name, res_layer)
-            self.res_layers.append(layer_name)
-        self.feat_dim = inplanes
-        self._freeze_stages()
+        # ResNet reads the block type and blocks per stage from
+        # arch_settings[depth]; here the blocks per stage are an argument.
+        depth = 3 * sum(stage_blocks) + 2
+        self.arch_settings = {depth: (Bottleneck, stage_blocks)}
+        super().__init__(
+            depth=depth,
+            num_stages=len(stage_blocks),
+            strides=tuple(strides),
+            dilations=tuple(dilations),
+            out_indices=tuple(out_indices),
+            style=style,
+            frozen_stages=frozen_stages,
+            **kwargs)
 
     @staticmethod
     def _check_args(stage_blocks: tuple, gcn_kernel_sizes: Sequence,
@@ -342,66 +292,37 @@ class ResNetGCN(BaseModule):
                 f'frozen_stages must be in [-1, {n}] (-1: nothing, 0: the '
                 f'stem, i: the stem and stages 1..i), got {frozen_stages!r}.')
 
-    @property
-    def norm1(self) -> nn.Module:
-        """nn.Module: the stem's norm layer."""
-        return getattr(self, self.norm1_name)
-
-    def _make_stem_layer(self, in_channels: int, stem_channels: int) -> None:
-        """ResNet-50's stem: 7x7 conv (stride 2), norm, ReLU, 3x3 max-pool."""
-        self.conv1 = build_conv_layer(
-            self.conv_cfg,
-            in_channels,
-            stem_channels,
-            kernel_size=7,
-            stride=2,
-            padding=3,
-            bias=False)
-        self.norm1_name, norm1 = build_norm_layer(
-            self.norm_cfg, stem_channels, postfix=1)
-        self.add_module(self.norm1_name, norm1)
-        self.relu = nn.ReLU(inplace=True)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-
-    def _freeze_stages(self) -> None:
-        """Freezes the parameters and norm statistics of frozen stages."""
-        if self.frozen_stages >= 0:
-            self.norm1.eval()
-            for m in (self.conv1, self.norm1):
-                for param in m.parameters():
-                    param.requires_grad = False
-        for i in range(1, self.frozen_stages + 1):
-            m = getattr(self, f'layer{i}')
-            m.eval()
-            for param in m.parameters():
-                param.requires_grad = False
-
-    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
-        """Forward function.
+    def make_res_layer(self, **kwargs) -> ResLayer:
+        """Builds the next stage: GCN bottlenecks where the stage has a GCN
+        kernel size, else ResNet's own.
 
         Args:
-            x (Tensor): Images of shape (N, C, H, W).
+            **kwargs: ResNet's arguments of :class:`ResLayer` for the stage.
 
         Returns:
-            tuple[Tensor]: Outputs of the stages in ``out_indices``.
+            ResLayer: The stage. ResNet builds the stages in order, appending
+            each to ``res_layers``, so its index is ``len(res_layers)``.
         """
-        x = self.maxpool(self.relu(self.norm1(self.conv1(x))))
-        outs = []
-        for i, layer_name in enumerate(self.res_layers):
-            x = getattr(self, layer_name)(x)
-            if i in self.out_indices:
-                outs.append(x)
-        return tuple(outs)
+        stage = len(self.res_layers)
+        if self.gcn_kernel_sizes[stage] is None:
+            return ResLayer(**kwargs)
+        dcn, plugins = kwargs.pop('dcn'), kwargs.pop('plugins')
+        if dcn is not None or plugins:
+            raise ValueError(
+                f'stage {stage} is made of GCN bottlenecks, which take no dcn '
+                f'or plugins; set stage_with_dcn[{stage}] and the plugins\' '
+                f'stages[{stage}] to False.')
+        kwargs['block'] = GCNBottleneck
+        return ResLayer(
+            kernel_size=self.gcn_kernel_sizes[stage],
+            gcn_width=self.gcn_widths[stage],
+            **kwargs)
 
     def train(self, mode: bool = True) -> 'ResNetGCN':
-        """Sets training mode, keeping frozen stages (and all norms when
-        ``norm_eval``) in eval mode."""
+        """ResNet's ``train`` (frozen stages, and all norms when
+        ``norm_eval``, stay in eval mode), returning the module as
+        ``nn.Module.train`` does, so that ``model.eval()`` returns it too."""
         super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
         return self
 
 

@@ -132,6 +132,12 @@ class GCNHead(BaseDecodeHead):
             classifier. Defaults to None (the level's input channels).
         input_transform (str): Must be ``'multiple_select'`` (kept as an
             argument for mmseg-style configs). Defaults to 'multiple_select'.
+        channels_last (bool): Run the head in the channels-last memory
+            format (the backbone features are converted on entry, a no-op
+            when they already are). The maths is unchanged; on CPU the
+            21-channel score-map convolutions and deconvolutions run several
+            times faster that way (docs/benchmarks.md). The logits come out
+            channels-last too. Defaults to False.
         dropout_ratio (float): Dropout on the backbone features before the
             classifiers. Defaults to 0.
         loss_decode (dict | Sequence[dict]): Loss config(s). Defaults to
@@ -175,6 +181,7 @@ class GCNHead(BaseDecodeHead):
                  stack_channels: Optional[int] = None,
                  input_transform: str = 'multiple_select',
                  dropout_ratio: float = 0.0,
+                 channels_last: bool = False,
                  loss_decode: Union[ConfigType, Sequence[ConfigType]] = dict(
                      type='CrossEntropyLoss',
                      use_sigmoid=False,
@@ -216,6 +223,7 @@ class GCNHead(BaseDecodeHead):
         self.classifier = classifier
         self.use_br = use_br
         self.upsample = upsample
+        self.channels_last = channels_last
         n = self.out_channels
 
         def br() -> nn.Module:
@@ -349,6 +357,10 @@ class GCNHead(BaseDecodeHead):
             Tensor: Logits of shape (N, out_channels, H, W).
         """
         feats = self._transform_inputs(inputs)
+        if self.channels_last:
+            feats = [
+                f.contiguous(memory_format=torch.channels_last) for f in feats
+            ]
         if self.dropout is not None:
             feats = [self.dropout(f) for f in feats]
         scores = [

@@ -1,7 +1,8 @@
 from .boundary_refine import BoundaryRefine
 from .classifiers import (CLASSIFIER_TYPES, StackClassifier, build_classifier,
                           check_classifier)
-from .gcn import GCN, check_kernel_size
+from .arg_checks import check_kernel_size
+from .gcn import GCN
 from .upsample import (UPSAMPLE_MODES, Upsample2x, bilinear_kernel,
                        check_upsample_mode)
 

@@ -14,29 +14,18 @@ from mmengine.model import BaseModule
 from mmseg.utils import OptConfigType
 from torch import Tensor, nn
 
-from .gcn import GCN, check_kernel_size
+from .arg_checks import check_kernel_size, check_one_of
+from .gcn import GCN
 
 CLASSIFIER_TYPES = ('gcn', 'conv', 'stack', '1x1')
 
 
 def check_classifier(classifier: str) -> str:
-    """Checks that ``classifier`` names one of :data:`CLASSIFIER_TYPES`.
-
-    Args:
-        classifier (str): The classifier type to check.
-
-    Returns:
-        str: ``classifier`` unchanged.
-
-    Raises:
-        ValueError: If ``classifier`` is not a known type.
-    """
-    if classifier not in CLASSIFIER_TYPES:
-        raise ValueError(
-            f'classifier must be one of {CLASSIFIER_TYPES}, got '
-            f"{classifier!r}; use 'gcn' for the paper's module or a baseline: "
-            f"'conv' (one k x k conv), 'stack' (linear 3x3 stack) or '1x1'.")
-    return classifier
+    """Checks that ``classifier`` names one of :data:`CLASSIFIER_TYPES`."""
+    return check_one_of(
+        classifier, CLASSIFIER_TYPES, 'classifier',
+        "use 'gcn' for the paper's module or a baseline: 'conv' (one k x k "
+        "conv), 'stack' (linear 3x3 stack) or '1x1'.")
 
 
 def _linear_conv(in_channels: int, out_channels: int, kernel_size: int,

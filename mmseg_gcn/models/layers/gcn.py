@@ -1,36 +1,15 @@
 """Global Convolutional Network module (Fig. 2B of the paper)."""
 from typing import Optional, Union
 
+import torch
+import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType
-from torch import Tensor
+from torch import Tensor, nn
 
-
-def check_kernel_size(kernel_size: int, name: str = 'kernel_size') -> int:
-    """Checks that a large-kernel size is an odd integer >= 3.
-
-    'Same' padding of ``(k - 1) // 2`` on both sides keeps the map size only
-    for odd ``k``; ``k = 1`` is the plain 1x1 classifier, not a large kernel.
-
-    Args:
-        kernel_size (int): The kernel size to check.
-        name (str): The argument name to use in the error message.
-
-    Returns:
-        int: ``kernel_size`` unchanged.
-
-    Raises:
-        ValueError: If ``kernel_size`` is not an odd integer >= 3.
-    """
-    if (isinstance(kernel_size, bool) or not isinstance(kernel_size, int)
-            or kernel_size < 3 or kernel_size % 2 == 0):
-        raise ValueError(
-            f'{name} must be an odd integer >= 3 (the convolution pads '
-            f'(k - 1) // 2 pixels on each side to keep the map size), got '
-            f'{kernel_size!r}; use an odd size such as 3, 7 or 15.')
-    return kernel_size
+from .arg_checks import check_kernel_size
 
 
 @MODELS.register_module()
@@ -108,4 +87,40 @@ class GCN(BaseModule):
         Returns:
             Tensor: Output of shape (N, out_channels, H, W).
         """
-        return self.conv_l2(self.conv_l1(x)) + self.conv_r2(self.conv_r1(x))
+        left = self.conv_l2(self.conv_l1(x))
+        if not (torch.is_grad_enabled() and self._plain_convs()):
+            return left + self.conv_r2(self.conv_r1(x))
+        # Training: the right branch (1 x k, then k x 1) is computed as the
+        # left branch's shape (k x 1, then 1 x k) on the map with H and W
+        # swapped, with the same weights transposed. Same maths; on CPU the
+        # backward of a 1 x k conv is several times slower than that of a
+        # k x 1 conv, which costs more than the one transposed copy.
+        memory_format = (torch.channels_last
+                         if x.is_contiguous(memory_format=torch.channels_last)
+                         and not x.is_contiguous() else torch.contiguous_format)
+        swapped = x.transpose(2, 3).contiguous(memory_format=memory_format)
+        right = _swapped_conv(self.conv_r2,
+                              _swapped_conv(self.conv_r1, swapped))
+        return left + right.transpose(2, 3)
+
+    def _plain_convs(self) -> bool:
+        """Whether the right branch is two plain ``nn.Conv2d``s (not a
+        ``conv_cfg`` layer whose forward the swapped form would bypass)."""
+        return all(
+            type(m.conv) is nn.Conv2d for m in (self.conv_r1, self.conv_r2))
+
+
+def _swapped_conv(module: ConvModule, x: Tensor) -> Tensor:
+    """``module``'s convolution on a map whose H and W are swapped.
+
+    Args:
+        module (ConvModule): A conv without norm or activation.
+        x (Tensor): The input with H and W swapped.
+
+    Returns:
+        Tensor: ``module(x.transpose(2, 3)).transpose(2, 3)``.
+    """
+    conv = module.conv
+    return F.conv2d(x, conv.weight.transpose(2, 3), conv.bias,
+                    conv.stride[::-1], conv.padding[::-1],
+                    conv.dilation[::-1], conv.groups)

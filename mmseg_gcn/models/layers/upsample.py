@@ -4,26 +4,16 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from .arg_checks import check_one_of
+
 UPSAMPLE_MODES = ('deconv', 'bilinear')
 
 
 def check_upsample_mode(mode: str) -> str:
-    """Checks that ``mode`` names one of :data:`UPSAMPLE_MODES`.
-
-    Args:
-        mode (str): The upsampling mode to check.
-
-    Returns:
-        str: ``mode`` unchanged.
-
-    Raises:
-        ValueError: If ``mode`` is not a known mode.
-    """
-    if mode not in UPSAMPLE_MODES:
-        raise ValueError(
-            f'upsample must be one of {UPSAMPLE_MODES}, got {mode!r}; use '
-            f"'deconv' (learned, bilinear init) or 'bilinear' (fixed).")
-    return mode
+    """Checks that ``mode`` names one of :data:`UPSAMPLE_MODES`."""
+    return check_one_of(
+        mode, UPSAMPLE_MODES, 'upsample',
+        "use 'deconv' (learned, bilinear init) or 'bilinear' (fixed).")
 
 
 def bilinear_kernel(size: int = 4) -> Tensor:

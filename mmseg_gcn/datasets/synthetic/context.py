@@ -4,7 +4,7 @@
 Why it exists. The paper's claim ("Large Kernel Matters", Sec. 3.1) is that a
 per-pixel classifier needs dense connections to a large region around the
 pixel: a small kernel sees too little of the object to name it. On the
-control demo set (:func:`~mmseg_gcn.datasets.synthetic.generate_voc_aug`)
+control demo set (:func:`~mmseg_gcn.datasets.synthetic.voc.generate_voc_aug`)
 every class has its own colour and texture, so a few pixels name the class
 and nothing needs a large kernel. Here the opposite holds by construction.
 
@@ -53,11 +53,11 @@ import numpy as np
 
 # The painting and writing helpers are the control set's, so that both sets
 # differ only in what the design above says.
-from .synthetic import (IGNORE_INDEX, VOC_CLASSES, Appearance, DatasetSummary,
-                        PathLike, VOCSample, _balanced_classes, _Canvas,
-                        _check_int, _finish_root, _prepare_root, _void_borders,
-                        _voc_background, _voc_splits, _write_voc_lists,
-                        _write_voc_sample)
+from .dataset_root import DatasetSummary, PathLike, _finish_root, _prepare_root
+from .drawing import IGNORE_INDEX, Appearance, _Canvas, _void_borders
+from .sampling import _balanced_classes, _check_int
+from .voc import (VOC_CLASSES, VOCSample, _voc_background, _voc_splits,
+                  _write_voc_lists, _write_voc_sample)
 
 __all__ = [
     'CONTEXT_SHAPES', 'CONTEXT_CLASSES', 'CONTEXT_VOC_CLASSES',
@@ -228,7 +228,7 @@ def generate_voc_context(out: PathLike, num_train: int = 400, num_aug: int = 0,
     """Writes the context set in the PASCAL VOC 2012 + SBD aug layout.
 
     The folders and lists are those of
-    :func:`~mmseg_gcn.datasets.synthetic.generate_voc_aug`. Classes are balanced
+    :func:`~mmseg_gcn.datasets.synthetic.voc.generate_voc_aug`. Classes are balanced
     within each split.
 
     Args:
