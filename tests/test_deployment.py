@@ -43,8 +43,9 @@ def build_demo_model(config: Path = DEMO_CONFIG) -> torch.nn.Module:
 
 
 def write_random_checkpoint(path: Path) -> None:
-    """Random weights for the demo model, at the scale a trained model has
-    (logits of order 1; the initial head gives near-ties everywhere)."""
+    """Random weights for the demo model, at the scale a trained model has:
+    logits of order 1 (the initial head gives near-ties everywhere) and no
+    zero-initialised BN scale (which would cut every residual branch)."""
     from mmengine.runner import save_checkpoint
     torch.manual_seed(0)
     model = build_demo_model()
@@ -55,6 +56,10 @@ def write_random_checkpoint(path: Path) -> None:
                                   module.weight[0].numel()**0.5)
     for module in model.backbone.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
+            module.weight.data = torch.rand(module.weight.shape) + 0.5
+            module.bias.data = torch.randn(module.bias.shape) * 0.1
+            module.running_mean.data = torch.randn(
+                module.running_mean.shape) * 0.1
             module.running_var.data = torch.rand(
                 module.running_var.shape) * 4 + 1
     save_checkpoint({'state_dict': model.state_dict(), 'meta': {}}, str(path))
@@ -211,3 +216,19 @@ def test_sizes_the_tool_cannot_take(tmp_path, checkpoint):
     assert result.returncode == 2
     assert '--verify-shape needs --dynamic' in result.stderr
     assert not out.exists()
+
+
+def test_a_difference_above_atol_fails_the_export(tmp_path, checkpoint):
+    """The comparison can fail: float32 ONNX and torch kernels differ by a
+    few 1e-6, so a tolerance of 0 is not met."""
+    require_onnxruntime()
+    out = tmp_path / 'model.onnx'
+    result = run_tool([
+        str(TOOL),
+        str(DEMO_CONFIG),
+        str(checkpoint), '--out',
+        str(out), '--shape', '33', '47', '--atol', '0'
+    ], cwd=tmp_path, env=ONE_THREAD)
+    assert result.returncode == 1, result.stdout + result.stderr[-3000:]
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        'error: the ONNX graph does not match torch at 33x47 (--atol 0);')

@@ -68,13 +68,17 @@ class Check(NamedTuple):
         out_shape (tuple): Shape of the graph's output.
         max_abs_diff (float): Largest absolute difference of the logits
             (0 for labels).
-        label_mismatches (int): Pixels whose labels differ.
+        label_mismatches (int): Pixels whose labels differ (-1 when the
+            label maps differ in shape).
+        error (str): onnxruntime's error when the graph failed to run at
+            this size; empty otherwise.
     """
 
     size: Size
     out_shape: tuple
     max_abs_diff: float
     label_mismatches: int
+    error: str = ''
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -382,8 +386,16 @@ def compare(model: ExportableSegmentor, out: str, sizes: Sequence[Size],
             0, 256, (1, 3, height, width), generator=generator).float()
         with torch.no_grad():
             expected = model(image)
-        got = torch.from_numpy(
-            session.run(None, {'image': image.numpy()})[0])
+        try:
+            got = torch.from_numpy(
+                session.run(None, {'image': image.numpy()})[0])
+        except Exception as error:  # noqa: B902 -- onnxruntime's own types
+            check = Check((height, width), (), float('inf'), -1,
+                          str(error).strip().splitlines()[0])
+            checks.append(check)
+            if on_check is not None:
+                on_check(check)
+            continue
         if model.output == 'logits':
             diff = (float((got - expected).abs().max())
                     if got.shape == expected.shape else float('inf'))
@@ -404,6 +416,10 @@ def compare(model: ExportableSegmentor, out: str, sizes: Sequence[Size],
 def report(check: Check, output: str) -> None:
     """Prints one line per checked size."""
     height, width = check.size
+    if check.error:
+        print(f'{height}x{width}: onnxruntime failed: {check.error}',
+              flush=True)
+        return
     line = f'{height}x{width}: onnxruntime output {check.out_shape}'
     if output == 'logits':
         line += f', max abs difference to torch {check.max_abs_diff:.3g}'
@@ -424,6 +440,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
     require_onnx()
     out_dir = osp.dirname(osp.abspath(args.out))
+    if osp.isdir(args.out):
+        raise ExportError(f'--out {args.out!r} is a folder; give a file '
+                          f'name, e.g. {osp.join(args.out, "model.onnx")}.')
     if not osp.isdir(out_dir):
         raise ExportError(f'--out {args.out!r}: folder {out_dir!r} does not '
                           f'exist; create it first.')
@@ -444,14 +463,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                      on_check=lambda c: report(c, args.output))
     failed = [
         c for c in checks
-        if c.out_shape[-2:] != c.size or c.max_abs_diff > args.atol
+        if c.error or c.out_shape[-2:] != c.size or c.max_abs_diff > args.atol
         or c.label_mismatches != 0
     ]
     if failed:
         sizes_text = ', '.join(f'{h}x{w}' for h, w in (c.size for c in failed))
         print(f'error: the ONNX graph does not match torch at {sizes_text} '
-              f'(--atol {args.atol:g}); a Python-side branch on a tensor '
-              f'size in the model freezes into the trace.', file=sys.stderr)
+              f'(--atol {args.atol:g}); the usual cause is Python code in '
+              f'the model that branches on a tensor size, which the trace '
+              f'freezes at the export size.', file=sys.stderr)
         return 1
     print(f'onnxruntime matches torch at {len(checks)} size(s).')
     return 0
