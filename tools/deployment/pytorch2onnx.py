@@ -14,7 +14,8 @@ otherwise the graph takes only ``--shape``.
 After exporting, it runs the graph with onnxruntime at the export size and
 (with ``--dynamic``) at each ``--verify-shape`` (two odd sizes by default),
 compares with the PyTorch model and prints the largest absolute difference;
-it exits with status 1 if one exceeds ``--atol`` or a size comes out wrong.
+it exits with status 1 if one exceeds ``--atol + --rtol * max|logit|``, a
+label differs, or a size comes out wrong.
 
 Before any work it refuses, naming the argument and the fix: a missing or
 unreadable checkpoint, a checkpoint whose weights (names or shapes) do not
@@ -70,6 +71,8 @@ class Check(NamedTuple):
             (0 for labels).
         label_mismatches (int): Pixels whose labels differ (-1 when the
             label maps differ in shape).
+        logit_scale (float): Largest absolute logit of torch (0 for
+            labels).
         error (str): onnxruntime's error when the graph failed to run at
             this size; empty otherwise.
     """
@@ -78,7 +81,15 @@ class Check(NamedTuple):
     out_shape: tuple
     max_abs_diff: float
     label_mismatches: int
+    logit_scale: float = 0.0
     error: str = ''
+
+    def within(self, atol: float, rtol: float) -> bool:
+        """Whether the graph ran, at the input size, with equal labels and
+        logits at most ``atol + rtol * logit_scale`` from torch's."""
+        return (not self.error and self.out_shape[-2:] == self.size
+                and self.label_mismatches == 0
+                and self.max_abs_diff <= atol + rtol * self.logit_scale)
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -129,8 +140,14 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         '--atol',
         type=float,
         default=1e-4,
-        help='largest allowed |onnxruntime - torch| of the logits '
-        '(default: 1e-4)')
+        help='allowed |onnxruntime - torch| of the logits: atol + rtol * '
+        'the largest |logit| (default: 1e-4)')
+    parser.add_argument(
+        '--rtol',
+        type=float,
+        default=1e-5,
+        help='see --atol; float32 rounding grows with the logits and the '
+        'depth of the network (default: 1e-5)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -391,7 +408,7 @@ def compare(model: ExportableSegmentor, out: str, sizes: Sequence[Size],
                 session.run(None, {'image': image.numpy()})[0])
         except Exception as error:  # noqa: B902 -- onnxruntime's own types
             check = Check((height, width), (), float('inf'), -1,
-                          str(error).strip().splitlines()[0])
+                          error=str(error).strip().splitlines()[0])
             checks.append(check)
             if on_check is not None:
                 on_check(check)
@@ -406,7 +423,10 @@ def compare(model: ExportableSegmentor, out: str, sizes: Sequence[Size],
             diff, got_labels, expected_labels = 0.0, got, expected
         mismatches = (int((got_labels != expected_labels).sum())
                       if got_labels.shape == expected_labels.shape else -1)
-        check = Check((height, width), tuple(got.shape), diff, mismatches)
+        scale = (float(expected.abs().max())
+                 if model.output == 'logits' else 0.0)
+        check = Check((height, width), tuple(got.shape), diff, mismatches,
+                      scale)
         checks.append(check)
         if on_check is not None:
             on_check(check)
@@ -422,7 +442,8 @@ def report(check: Check, output: str) -> None:
         return
     line = f'{height}x{width}: onnxruntime output {check.out_shape}'
     if output == 'logits':
-        line += f', max abs difference to torch {check.max_abs_diff:.3g}'
+        line += (f', max abs difference to torch {check.max_abs_diff:.3g} '
+                 f'(largest |logit| {check.logit_scale:.3g})')
     line += (f', {check.label_mismatches} label(s) differ'
              if check.label_mismatches >= 0 else ', labels of another shape')
     print(line, flush=True)
@@ -461,17 +482,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           f'opset {args.opset})', flush=True)
     checks = compare(model, args.out, sizes,
                      on_check=lambda c: report(c, args.output))
-    failed = [
-        c for c in checks
-        if c.error or c.out_shape[-2:] != c.size or c.max_abs_diff > args.atol
-        or c.label_mismatches != 0
-    ]
+    failed = [c for c in checks if not c.within(args.atol, args.rtol)]
     if failed:
         sizes_text = ', '.join(f'{h}x{w}' for h, w in (c.size for c in failed))
         print(f'error: the ONNX graph does not match torch at {sizes_text} '
-              f'(--atol {args.atol:g}); the usual cause is Python code in '
-              f'the model that branches on a tensor size, which the trace '
-              f'freezes at the export size.', file=sys.stderr)
+              f'(--atol {args.atol:g}, --rtol {args.rtol:g}); the usual '
+              f'cause is Python code in the model that branches on a tensor '
+              f'size, which the trace freezes at the export size.',
+              file=sys.stderr)
         return 1
     print(f'onnxruntime matches torch at {len(checks)} size(s).')
     return 0
