@@ -148,6 +148,7 @@ def build_model_quietly(cfg: dict) -> nn.Module:
     import warnings
 
     from mmengine.logging import MMLogger
+    from mmengine.registry import DefaultScope
     from mmseg.registry import MODELS
     from mmseg.utils import register_all_modules
 
@@ -157,7 +158,9 @@ def build_model_quietly(cfg: dict) -> nn.Module:
     level = logger.level
     logger.setLevel('WARNING')  # init_weights logs every parameter
     try:
-        with warnings.catch_warnings():
+        # nested parts (the data preprocessor) are looked up in mmseg's scope
+        with warnings.catch_warnings(), \
+                DefaultScope.overwrite_default_scope('mmseg'):
             # mmseg's heads' loss defaults: irrelevant to their cost
             warnings.filterwarnings('ignore', message='.*build_loss.*')
             warnings.filterwarnings('ignore', message='.*avg_non_ignore.*')
