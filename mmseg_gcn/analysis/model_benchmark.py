@@ -282,13 +282,16 @@ def run_whole_model_benchmark(
                          f'{peak_tflops_per_s!r}.')
     if device is None:
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
-    dev = torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        dev = None
+    if dev is None or dev.type not in ('cpu', 'cuda'):
+        raise ValueError(f'device {device!r}: only cpu and cuda (cuda:N) '
+                         f'are supported.')
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f'device {device!r} asked for, but CUDA is not '
                          f'available here; use --device cpu.')
-    if dev.type not in ('cpu', 'cuda'):
-        raise ValueError(f'device {device!r}: only cpu and cuda are '
-                         f'supported.')
 
     machine = describe_machine(dev)
     if amp:
@@ -606,8 +609,9 @@ def plot_accuracy_vs_cost(result: WholeModelResult, path: str) -> None:
         ax.set_xlabel(xlabel)
         ax.set_ylabel('PASCAL VOC 2012 val mIoU (%), published')
         ax.grid(alpha=0.3)
+        ax.margins(x=0.25, y=0.15)  # room for the labels
         if labelled:
-            ax.legend(loc='lower right', fontsize=8)
+            ax.legend(loc='best', fontsize=8)
     fig.suptitle('Published accuracy vs cost measured here (random weights, '
                  f'{result.machine}, {result.date})')
     fig.text(

@@ -66,7 +66,10 @@ def metafile_miou(metafile: str, entry: str,
         raise FileNotFoundError(f'metafile {metafile!r} does not exist; is '
                                 f'mmseg installed with its configs?')
     with open(metafile) as f:
-        data = yaml.safe_load(f)
+        try:
+            data = yaml.safe_load(f)
+        except yaml.YAMLError as e:  # also refuses python/object tags
+            raise ValueError(f'{metafile!r} is not plain YAML data: {e}')
     models = data.get('Models') if isinstance(data, dict) else None
     if not isinstance(models, list):
         raise ValueError(f'{metafile!r} has no "Models" list: not an mmseg '

@@ -166,7 +166,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         if given:
             flags = ', '.join('--' + n.replace('_', '-') for n in given)
             wanted = 'with' if mode == 'whole-model' else 'without'
-            parser.error(f'{flags} only apply {wanted} --whole-model.')
+            parser.error(f'{flags}: only used {wanted} --whole-model.')
     return args
 
 
