@@ -83,21 +83,20 @@ def test_quick_whole_model_run_writes_table_json_and_plot(tmp_path):
 
 
 def test_amp_channels_last_and_mfu_on_cpu():
-    result = mb.run_whole_model_benchmark(
-        models=['gcn-r50-d32'],
-        sizes=[(64, 64)],
-        device='cpu',
-        warmup=1,
-        repeats=1,
-        amp=True,
-        channels_last=True,
-        peak_tflops_per_s=0.5)
+    result = mb.run_whole_model_benchmark(models=['gcn-r50-d32'],
+                                          sizes=[(64, 64)],
+                                          device='cpu',
+                                          warmup=1,
+                                          repeats=1,
+                                          amp=True,
+                                          channels_last=True,
+                                          peak_tflops_per_s=0.5)
     assert result.precision == 'bf16' and result.channels_last
     model = result.sizes[0].models[0]
     assert model.forward_mfu == pytest.approx(
         2 * model.flops / (model.forward_ms / 1e3) / 0.5e12)
-    assert model.train_mfu == pytest.approx(
-        2 * 3 * 2 * model.flops / (model.train_ms / 1e3) / 0.5e12)
+    assert model.train_mfu == pytest.approx(2 * 3 * 2 * model.flops /
+                                            (model.train_ms / 1e3) / 0.5e12)
     table = mb.format_whole_model_markdown(result)
     assert 'bf16 (autocast), channels_last' in table
     assert '| Forward MFU | Train MFU |' in table
@@ -171,11 +170,11 @@ def test_metafile_bad_files(tmp_path):
 # ------------------------------------------------------------------ MFU --
 def test_mfu_arithmetic():
     # 100 GMAC in 0.5 ms = 400 TFLOP/s achieved
-    assert model_flops_utilisation(100e9, 0.5e-3, 989.0) == pytest.approx(
-        400 / 989)
+    assert model_flops_utilisation(100e9, 0.5e-3,
+                                   989.0) == pytest.approx(400 / 989)
     # a training step: three forward passes' worth
-    assert model_flops_utilisation(100e9, 1.5e-3, 989.0, 3) == pytest.approx(
-        400 / 989)
+    assert model_flops_utilisation(100e9, 1.5e-3, 989.0,
+                                   3) == pytest.approx(400 / 989)
     for bad in (dict(macs=0.0), dict(seconds=-1.0),
                 dict(peak_tflops_per_s=float('nan'))):
         kwargs = {**dict(macs=1e9, seconds=1.0, peak_tflops_per_s=1.0), **bad}
@@ -229,10 +228,10 @@ def test_cuda_without_a_gpu_is_a_clear_error():
 
 
 @pytest.mark.parametrize('argv, message', [
-    (['--heads', 'fcn', '--whole-model'],
-     '--heads: only used without --whole-model'),
-    (['--amp', '--channels-last'],
-     '--amp, --channels-last: only used with --whole-model'),
+    (['--heads', 'fcn', '--whole-model'
+      ], '--heads: only used without --whole-model'),
+    (['--amp', '--channels-last'
+      ], '--amp, --channels-last: only used with --whole-model'),
 ])
 def test_options_of_the_other_mode_are_refused(argv, message, capsys):
     tool = load_tool()

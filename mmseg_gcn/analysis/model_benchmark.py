@@ -35,7 +35,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
-import torch.nn as nn
 
 from .benchmark import (build_model_quietly, describe_machine, logits_flops,
                         peak_bytes, random_samples, time_once)
@@ -67,9 +66,8 @@ def parse_size(text: str) -> Tuple[int, int]:
     if len(size) == 1:
         size = size * 2
     if len(size) != 2 or min(size) < MIN_SIZE:
-        raise ValueError(
-            f'size {text!r} is not HxW with H, W >= {MIN_SIZE} '
-            f'(e.g. 512x1024: height x width).')
+        raise ValueError(f'size {text!r} is not HxW with H, W >= {MIN_SIZE} '
+                         f'(e.g. 512x1024: height x width).')
     return size
 
 
@@ -137,14 +135,16 @@ class _Schedule:
     """Counts the runs left and estimates the time they need (the ETA)
     from what each model took so far."""
 
-    def __init__(self, models: Sequence[str],
-                 sizes: Sequence[Tuple[int, int]], runs_per_phase: int,
-                 train_factor: float) -> None:
+    def __init__(self, models: Sequence[str], sizes: Sequence[Tuple[int, int]],
+                 runs_per_phase: int, train_factor: float) -> None:
         self.pixels = {s: s[0] * s[1] for s in sizes}
         # per (model, phase, size): runs left; +1 forward for the FLOPs
-        self.left = {(m, p, s): runs_per_phase + (p == 'forward')
-                     for m in models for p in ('forward', 'train')
-                     for s in sizes}
+        self.left = {
+            (m, p, s): runs_per_phase + (p == 'forward')
+            for m in models
+            for p in ('forward', 'train')
+            for s in sizes
+        }
         self.measured: Dict[Tuple[str, str, Tuple[int, int]], float] = {}
         self.train_factor = train_factor
         self.start = time.perf_counter()
@@ -159,10 +159,13 @@ class _Schedule:
         """Milliseconds of one run: as measured at this size, else scaled
         by the pixels from another size; a training step not yet measured
         is guessed from the forward pass."""
-        for measured_phase, factor in ((phase, 1.0),
-                                       ('forward', self.train_factor)):
-            known = {s: ms for (m, p, s), ms in self.measured.items()
-                     if m == model and p == measured_phase}
+        for measured_phase, factor in ((phase, 1.0), ('forward',
+                                                      self.train_factor)):
+            known = {
+                s: ms
+                for (m, p, s), ms in self.measured.items()
+                if m == model and p == measured_phase
+            }
             if size in known:
                 return known[size] * factor
             for s, ms in known.items():
@@ -209,8 +212,9 @@ class _Contestant:
         if channels_last:
             self.model.to(memory_format=torch.channels_last)
         self.params = sum(p.numel() for p in self.model.parameters())
-        self.optimizer = torch.optim.SGD(
-            self.model.parameters(), lr=1e-4, momentum=0.9)
+        self.optimizer = torch.optim.SGD(self.model.parameters(),
+                                         lr=1e-4,
+                                         momentum=0.9)
         _prefill_momentum(self.optimizer)
 
 
@@ -232,8 +236,7 @@ def run_whole_model_benchmark(
         num_classes: int = 21,
         flops: bool = True,
         peak_tflops_per_s: Optional[float] = None,
-        progress: Optional[Callable[[str], None]] = None
-) -> WholeModelResult:
+        progress: Optional[Callable[[str], None]] = None) -> WholeModelResult:
     """Measures complete segmentors at each input size, interleaved.
 
     Args:
@@ -305,23 +308,22 @@ def run_whole_model_benchmark(
     if dev.type == 'cuda':
         torch.backends.cudnn.benchmark = True  # fixed shapes, as in training
     reference = REFERENCE_MODEL if REFERENCE_MODEL in models else models[0]
-    result = WholeModelResult(
-        models=models,
-        reference=reference,
-        batch=batch,
-        forward_batch=forward_batch,
-        warmup=warmup,
-        repeats=repeats,
-        device=str(dev),
-        machine=machine,
-        threads=torch.get_num_threads(),
-        amp=amp,
-        channels_last=channels_last,
-        precision=precision,
-        peak_tflops=peak_tflops_per_s,
-        num_classes=num_classes,
-        torch_version=torch.__version__,
-        date=time.strftime('%Y-%m-%d'))
+    result = WholeModelResult(models=models,
+                              reference=reference,
+                              batch=batch,
+                              forward_batch=forward_batch,
+                              warmup=warmup,
+                              repeats=repeats,
+                              device=str(dev),
+                              machine=machine,
+                              threads=torch.get_num_threads(),
+                              amp=amp,
+                              channels_last=channels_last,
+                              precision=precision,
+                              peak_tflops=peak_tflops_per_s,
+                              num_classes=num_classes,
+                              torch_version=torch.__version__,
+                              date=time.strftime('%Y-%m-%d'))
     for name in models:
         published = published_miou(name, MODEL_SPECS[name].mmseg_config)
         if published is not None:
@@ -331,8 +333,7 @@ def run_whole_model_benchmark(
     contestants = []
     for name in models:
         say(f'building {name} ...')
-        contestants.append(
-            _Contestant(name, num_classes, dev, channels_last))
+        contestants.append(_Contestant(name, num_classes, dev, channels_last))
     memory_format = torch.channels_last if channels_last else \
         torch.contiguous_format
     autocast = (lambda: torch.autocast(dev.type, dtype=torch.bfloat16)
@@ -342,9 +343,9 @@ def run_whole_model_benchmark(
     start = time.perf_counter()
     for size in sizes:
         result.sizes.append(
-            _measure_size(contestants, size, batch, forward_batch, dev,
-                          warmup, repeats, num_classes, flops,
-                          memory_format, autocast, schedule, say))
+            _measure_size(contestants, size, batch, forward_batch, dev, warmup,
+                          repeats, num_classes, flops, memory_format, autocast,
+                          schedule, say))
     for size_result in result.sizes:
         _fill_mfu(size_result, result)
     result.seconds = time.perf_counter() - start
@@ -355,17 +356,17 @@ def _measure_size(contestants: List[_Contestant], size: Tuple[int, int],
                   batch: int, forward_batch: int, dev: torch.device,
                   warmup: int, repeats: int, num_classes: int, flops: bool,
                   memory_format: torch.memory_format, autocast: Callable,
-                  schedule: _Schedule,
-                  say: Callable[[str], None]) -> SizeResult:
+                  schedule: _Schedule, say: Callable[[str],
+                                                     None]) -> SizeResult:
     """The forward phase, then the training phase, of every model at one
     size: warm-up (last run: peak memory), then interleaved timed rounds."""
     h, w = size
     tag = f'{h}x{w}'
     meta = dict(ori_shape=size, img_shape=size, pad_shape=size)
-    fwd_inputs = torch.randn(
-        forward_batch, 3, h, w, device=dev).to(memory_format=memory_format)
-    train_inputs = torch.randn(
-        batch, 3, h, w, device=dev).to(memory_format=memory_format)
+    fwd_inputs = torch.randn(forward_batch, 3, h, w,
+                             device=dev).to(memory_format=memory_format)
+    train_inputs = torch.randn(batch, 3, h, w,
+                               device=dev).to(memory_format=memory_format)
     samples = random_samples(batch, size, num_classes, dev)
     results = {}
     for c in contestants:
@@ -416,7 +417,8 @@ def _measure_size(contestants: List[_Contestant], size: Tuple[int, int],
                         fn()
                     schedule.done(c.name, phase, size,
                                   1e3 * (time.perf_counter() - begin))
-                    say(schedule.line(f'{tag} {phase} warm-up {i + 1}/'
+                    say(
+                        schedule.line(f'{tag} {phase} warm-up {i + 1}/'
                                       f'{warmup} {c.name}'))
             except (ValueError, RuntimeError) as e:
                 if 'Expected more than 1 value per channel' in str(e):
@@ -458,9 +460,10 @@ def _fill_mfu(size_result: SizeResult, result: WholeModelResult) -> None:
                 r.flops * result.forward_batch, r.forward_ms / 1e3,
                 result.peak_tflops)
         if r.train_ms:
-            r.train_mfu = model_flops_utilisation(
-                r.flops * result.batch, r.train_ms / 1e3, result.peak_tflops,
-                TRAIN_FORWARD_EQUIVALENTS)
+            r.train_mfu = model_flops_utilisation(r.flops * result.batch,
+                                                  r.train_ms / 1e3,
+                                                  result.peak_tflops,
+                                                  TRAIN_FORWARD_EQUIVALENTS)
 
 
 def _cell(value: Optional[float],
@@ -500,8 +503,10 @@ def format_whole_model_markdown(result: WholeModelResult) -> str:
         f'{_format_seconds(result.seconds)}.'
     ]
     with_mfu = result.peak_tflops is not None
-    header = ['Model', 'Params (M)', 'GFLOPs', 'Forward (ms)',
-              'Train step (ms)', 'Forward peak (MiB)', 'Train peak (MiB)']
+    header = [
+        'Model', 'Params (M)', 'GFLOPs', 'Forward (ms)', 'Train step (ms)',
+        'Forward peak (MiB)', 'Train peak (MiB)'
+    ]
     if with_mfu:
         header += ['Forward MFU', 'Train MFU']
     header.append('VOC val mIoU (published)')
@@ -510,8 +515,10 @@ def format_whole_model_markdown(result: WholeModelResult) -> str:
         h, w = size_result.size
         ref = next(r for r in size_result.models
                    if r.model == result.reference)
-        lines += ['', f'**{h} x {w}**', '', '| ' + ' | '.join(header) + ' |',
-                  '|' + '---|' * len(header)]
+        lines += [
+            '', f'**{h} x {w}**', '', '| ' + ' | '.join(header) + ' |',
+            '|' + '---|' * len(header)
+        ]
         for r in size_result.models:
             name = r.title
             if r.note:
@@ -582,11 +589,13 @@ def plot_accuracy_vs_cost(result: WholeModelResult, path: str) -> None:
                  (axes[1], 'forward_ms', 1.0,
                   f'forward latency (ms, batch {result.forward_batch}, '
                   f'{h} x {w}, {result.device})'))
-    styles = dict(
-        mmseg=dict(marker='o', color='tab:blue', label='mmseg (metafile mIoU)'),
-        paper=dict(
-            marker='*', color='tab:red', s=160,
-            label="GCN (the paper's mIoU, not ours)"))
+    styles = dict(mmseg=dict(marker='o',
+                             color='tab:blue',
+                             label='mmseg (metafile mIoU)'),
+                  paper=dict(marker='*',
+                             color='tab:red',
+                             s=160,
+                             label="GCN (the paper's mIoU, not ours)"))
     for ax, key, scale, xlabel in axes_spec:
         labelled = set()
         for r in size_result.models:
@@ -601,11 +610,10 @@ def plot_accuracy_vs_cost(result: WholeModelResult, path: str) -> None:
             ax.scatter(x / scale, published['miou'], **style)
             title = r.title + (" (paper's mIoU)"
                                if published['source'] == 'paper' else '')
-            ax.annotate(
-                title, (x / scale, published['miou']),
-                textcoords='offset points',
-                xytext=(5, 4),
-                fontsize=8)
+            ax.annotate(title, (x / scale, published['miou']),
+                        textcoords='offset points',
+                        xytext=(5, 4),
+                        fontsize=8)
         ax.set_xlabel(xlabel)
         ax.set_ylabel('PASCAL VOC 2012 val mIoU (%), published')
         ax.grid(alpha=0.3)

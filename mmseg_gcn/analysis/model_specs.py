@@ -41,7 +41,9 @@ class ModelSpec:
     depth: Optional[int] = None
 
 
-def _mmseg(title: str, algorithm: str, depth: int,
+def _mmseg(title: str,
+           algorithm: str,
+           depth: int,
            dilated: bool = True) -> ModelSpec:
     suffix = '-d8' if dilated else ''
     return ModelSpec(
@@ -66,8 +68,8 @@ MODEL_SPECS: Dict[str, ModelSpec] = {
     'upernet-r50': _mmseg('UPerNet-R50', 'upernet', 50, dilated=False),
 }
 # what a run compares unless told otherwise: the eight models
-DEFAULT_MODELS = ('gcn-r152-d32', 'gcn-r101-d32', 'gcn-r50-d32',
-                  'fcn-r101-d8', 'pspnet-r101-d8', 'deeplabv3-r101-d8',
+DEFAULT_MODELS = ('gcn-r152-d32', 'gcn-r101-d32', 'gcn-r50-d32', 'fcn-r101-d8',
+                  'pspnet-r101-d8', 'deeplabv3-r101-d8',
                   'deeplabv3plus-r101-d8', 'upernet-r101')
 REFERENCE_MODEL = 'gcn-r152-d32'
 

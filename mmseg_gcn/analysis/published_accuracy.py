@@ -42,7 +42,8 @@ def mmseg_configs_dir() -> str:
     return osp.join(osp.dirname(mmseg.__file__), '.mim', 'configs')
 
 
-def metafile_miou(metafile: str, entry: str,
+def metafile_miou(metafile: str,
+                  entry: str,
                   dataset: str = VOC_AUG_DATASET) -> float:
     """The single-scale mIoU of one entry of an mmseg ``metafile.yaml``.
 
@@ -89,10 +90,10 @@ def metafile_miou(metafile: str, entry: str,
     raise ValueError(f'{metafile!r} has no entry named {entry!r}.')
 
 
-def published_miou(model: str,
-                   mmseg_config: Optional[str],
-                   configs_dir: Optional[str] = None
-                   ) -> Optional[PublishedMIoU]:
+def published_miou(
+        model: str,
+        mmseg_config: Optional[str],
+        configs_dir: Optional[str] = None) -> Optional[PublishedMIoU]:
     """The published VOC val mIoU of a benchmarked model, if any.
 
     Args:
