@@ -596,12 +596,16 @@ def plot_accuracy_vs_cost(result: WholeModelResult, path: str) -> None:
                              color='tab:red',
                              s=160,
                              label="GCN (the paper's mIoU, not ours)"))
+    points = [(r, result.published[r.model]) for r in size_result.models
+              if r.model in result.published]
+    # alternate labels above and below, in order of mIoU, so that models
+    # of about the same accuracy do not print over each other
+    points.sort(key=lambda p: -p[1]['miou'])
     for ax, key, scale, xlabel in axes_spec:
         labelled = set()
-        for r in size_result.models:
-            published = result.published.get(r.model)
+        for i, (r, published) in enumerate(points):
             x = getattr(r, key)
-            if published is None or x is None:
+            if x is None:
                 continue
             style = dict(styles[published['source']])
             if published['source'] in labelled:
@@ -612,7 +616,7 @@ def plot_accuracy_vs_cost(result: WholeModelResult, path: str) -> None:
                                if published['source'] == 'paper' else '')
             ax.annotate(title, (x / scale, published['miou']),
                         textcoords='offset points',
-                        xytext=(5, 4),
+                        xytext=(5, 4 if i % 2 == 0 else -11),
                         fontsize=8)
         ax.set_xlabel(xlabel)
         ax.set_ylabel('PASCAL VOC 2012 val mIoU (%), published')
