@@ -217,6 +217,8 @@ def test_bad_whole_model_options_fail_before_any_compute(
     with pytest.raises(SystemExit) as error:
         tool.main(['--whole-model', '--quick', *argv])
     assert built == []
+    if 'out-dir' not in message:  # nothing written for bad options
+        assert list(tmp_path.iterdir()) == []
     assert str(error.value).startswith('error: ')
     assert re.search(message, str(error.value)), str(error.value)
 

@@ -236,7 +236,8 @@ def run_whole_model_benchmark(
         num_classes: int = 21,
         flops: bool = True,
         peak_tflops_per_s: Optional[float] = None,
-        progress: Optional[Callable[[str], None]] = None) -> WholeModelResult:
+        progress: Optional[Callable[[str], None]] = None,
+        prepare: Optional[Callable[[], None]] = None) -> WholeModelResult:
     """Measures complete segmentors at each input size, interleaved.
 
     Args:
@@ -260,6 +261,8 @@ def run_whole_model_benchmark(
             the MFU; defaults to the known GPUs' table (none on CPU).
         progress (callable, optional): Called with a progress line (with
             an ETA) after every measured run.
+        prepare (callable, optional): Called once every option is checked,
+            before any model is built (e.g. to create the output folder).
 
     Returns:
         WholeModelResult: The numbers and the settings.
@@ -329,6 +332,8 @@ def run_whole_model_benchmark(
         if published is not None:
             result.published[name] = asdict(published)
 
+    if prepare is not None:
+        prepare()
     say = progress or (lambda line: None)
     contestants = []
     for name in models:

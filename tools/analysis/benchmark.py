@@ -202,11 +202,14 @@ def run_whole_model(args: argparse.Namespace) -> None:
     repeats = args.repeats if args.repeats is not None else \
         (1 if args.quick else 3)
     out_dir = args.out_dir or osp.join('work_dirs', 'benchmark_whole_model')
-    # the output folder before minutes of compute, so a bad path fails now
-    try:
-        os.makedirs(out_dir, exist_ok=True)
-    except OSError as e:
-        raise ValueError(f'--out-dir {out_dir!r} cannot be created: {e}')
+
+    def make_out_dir() -> None:
+        # after the options are checked, before minutes of compute
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+        except OSError as e:
+            raise ValueError(f'--out-dir {out_dir!r} cannot be created: {e}')
+
     json_path = args.json or osp.join(out_dir, 'results.json')
     result = run_whole_model_benchmark(
         models=args.models or DEFAULT_MODELS,
@@ -222,7 +225,8 @@ def run_whole_model(args: argparse.Namespace) -> None:
         num_classes=args.num_classes,
         flops=not args.no_flops,
         peak_tflops_per_s=args.peak_tflops,
-        progress=print_progress)
+        progress=print_progress,
+        prepare=make_out_dir)
     table = format_whole_model_markdown(result)
     print(table)
     with open(osp.join(out_dir, 'table.md'), 'w') as f:
