@@ -1,8 +1,9 @@
 """Runner subclasses that test configs name with ``runner_type``.
 
-A config imports them with ``custom_imports = dict(imports=['runner_helpers'])``
-(``tests/`` on ``PYTHONPATH``), to check that a tool builds the Runner the
-config asks for, as mmengine's convention is.
+A config imports them with
+``custom_imports = dict(imports=['runner_helpers'])`` (``tests/`` on
+``PYTHONPATH``), to check that a tool builds the Runner the config asks for,
+as mmengine's convention is.
 """
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
