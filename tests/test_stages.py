@@ -393,6 +393,35 @@ def test_truncated_last_checkpoint_gives_way_to_the_newest_intact_one(
                         weights(stage1 / 'iter_2.pth'))
 
 
+def schedule_errors_of_both_tools(work_dir: Path, stage_data: Path) -> list:
+    """The Cityscapes schedule in ``work_dir`` through tools/train_stages.py
+    and tools/train.py (which also runs schedules): each must stop with exit
+    code 1 and a one-line error, no traceback; returns the two lines."""
+    errors = []
+    for tool in ('train_stages.py', 'train.py'):
+        result = run_tool(
+            [str(REPO / 'tools' / tool), str(CITYSCAPES), '--work-dir',
+             str(work_dir), '--cfg-options', *to_cli(CITYSCAPES_OPTIONS)],
+            cwd=stage_data)
+        assert result.returncode == 1, result.stdout[-3000:] + result.stderr
+        assert 'Traceback' not in result.stderr, result.stderr
+        errors.append(result.stderr.strip().splitlines()[-1])
+    return errors
+
+
+def test_tools_report_missing_previous_weights_the_same_way(
+        finished_cityscapes, stage_data):
+    final = finished_cityscapes / 'stage1_coarse-fine' / 'final.pth'
+    final.unlink()
+    errors = schedule_errors_of_both_tools(finished_cityscapes, stage_data)
+    assert errors[0] == errors[1]
+    assert errors[0].startswith(
+        "error: The final weights of stage 1/2 'coarse+fine', "
+        f'{final}, are missing; the next stage starts from them.')
+    assert 'stage_done.json' in errors[0]  # how to write it again
+    assert not (finished_cityscapes / 'stage2_fine').exists()
+
+
 def test_tools_report_an_unusable_checkpoint_the_same_way(copied_cityscapes,
                                                           stage_data):
     """No intact checkpoint left: tools/train_stages.py and tools/train.py
@@ -402,15 +431,7 @@ def test_tools_report_an_unusable_checkpoint_the_same_way(copied_cityscapes,
     (stage1 / 'last_checkpoint').write_text(str(stage1 / 'iter_2.pth'))
     for i in (1, 2):
         truncate(stage1 / f'iter_{i}.pth')
-    errors = []
-    for tool in ('train_stages.py', 'train.py'):
-        result = run_tool(
-            [str(REPO / 'tools' / tool), str(CITYSCAPES), '--work-dir',
-             str(copy), '--cfg-options', *to_cli(CITYSCAPES_OPTIONS)],
-            cwd=stage_data)
-        assert result.returncode == 1, result.stdout[-3000:] + result.stderr
-        assert 'Traceback' not in result.stderr, result.stderr
-        errors.append(result.stderr.strip().splitlines()[-1])
+    errors = schedule_errors_of_both_tools(copy, stage_data)
     assert errors[0] == errors[1]
     assert errors[0].startswith(
         "error: stage 1/2 'coarse+fine' was interrupted: Cannot resume from "
