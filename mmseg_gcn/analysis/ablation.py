@@ -575,12 +575,12 @@ def train_run(cfg, log_file: Optional[str] = None) -> dict:
     Raises:
         AblationError: If the run's last validation gives no valid result.
     """
-    from mmengine.runner import Runner
+    from mmseg_gcn.engine import build_runner
 
     start = time.perf_counter()
     capture = _FinalValMetrics()
     with _output_to(log_file):
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         try:
             runner.register_hook(capture)
             head = runner.model.decode_head
