@@ -283,7 +283,6 @@ def train_model(args: argparse.Namespace, cfg, name: str) -> TrainedModel:
         TrainedModel: What the run produced.
     """
     from mmseg_gcn.engine import build_runner
-
     from mmseg_gcn.visualization import find_scalars_file, save_training_curves
 
     runner = build_runner(cfg)
