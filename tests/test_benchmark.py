@@ -49,6 +49,7 @@ def test_quick_whole_model_run_writes_table_json_and_plot(tmp_path):
     assert '| FCN-R50-d8 | 49.5 (1.90x) |' in table
     assert '72.30 (paper)' in table and '66.97 (mmseg)' in table
     assert 'Ratios (in brackets) are to GCN-R50-d32' in table
+    assert 'Decode head (% of forward)' in table
 
     data = json.loads((out / 'results.json').read_text())
     assert data['models'] == ['gcn-r50-d32', 'fcn-r50-d8']
@@ -62,6 +63,10 @@ def test_quick_whole_model_run_writes_table_json_and_plot(tmp_path):
             assert model['forward_ms'] > 0 and model['train_ms'] > 0
             assert model['forward_peak'] > 0 and model['train_peak'] > 0
             assert len(model['forward_times']) == 1
+            # the decode head runs inside the timed forward, so it takes a
+            # part of it
+            assert len(model['head_times']) == 1
+            assert 0 < model['head_ms'] < model['forward_ms']
         # the dilated backbone costs more than the stride-32 one
         assert fcn['flops'] > 5 * gcn['flops'] > 0
     # twice the pixels, about twice the FLOPs

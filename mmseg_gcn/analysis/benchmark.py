@@ -40,8 +40,10 @@ import os
 import platform
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import torch
 import torch.nn as nn
@@ -196,6 +198,39 @@ def build_segmentor(backbone: str,
 def _sync(device: torch.device) -> None:
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
+
+
+@contextmanager
+def timing_method(owner: object, name: str, device: torch.device,
+                  times: List[float]) -> Iterator[None]:
+    """Appends the milliseconds of every call of ``owner.<name>`` to
+    ``times`` while the context is open.
+
+    A bound method is wrapped, not a forward hook: mmseg's segmentors call
+    ``decode_head.predict``, which calls ``forward`` directly, so module hooks
+    never see the head.
+
+    Args:
+        owner (object): The object whose method is timed, e.g. a head.
+        name (str): The method name, e.g. ``'predict'``.
+        device (torch.device): Synchronised around each call when CUDA.
+        times (list[float]): Where the times go.
+    """
+    method = getattr(owner, name)
+
+    def timed(*args, **kwargs):
+        _sync(device)
+        start = time.perf_counter()
+        out = method(*args, **kwargs)
+        _sync(device)
+        times.append(1e3 * (time.perf_counter() - start))
+        return out
+
+    setattr(owner, name, timed)
+    try:
+        yield
+    finally:
+        delattr(owner, name)
 
 
 def time_once(fn: Callable[[], object], device: torch.device) -> float:

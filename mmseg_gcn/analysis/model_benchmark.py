@@ -37,7 +37,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from .benchmark import (build_model_quietly, describe_machine, logits_flops,
-                        peak_bytes, random_samples, time_once)
+                        peak_bytes, random_samples, time_once,
+                        timing_method)
 from .flops_utilisation import (TRAIN_FORWARD_EQUIVALENTS,
                                 model_flops_utilisation, peak_tflops)
 from .model_specs import (DEFAULT_MODELS, MODEL_SPECS, REFERENCE_MODEL,
@@ -85,6 +86,9 @@ class ModelResult:
     forward_mfu: Optional[float] = None
     train_mfu: Optional[float] = None
     forward_times: List[float] = field(default_factory=list)
+    # time inside ``decode_head.predict`` during the timed forwards
+    head_ms: Optional[float] = None
+    head_times: List[float] = field(default_factory=list)
     train_times: List[float] = field(default_factory=list)
     note: str = ''
 
@@ -441,7 +445,9 @@ def _measure_size(contestants: List[_Contestant], size: Tuple[int, int],
         for round_ in range(repeats):
             for c in alive:
                 c.model.train(train)
-                ms = time_once(make(c), dev)
+                with timing_method(c.model.decode_head, 'predict', dev,
+                                   results[c.name].head_times):
+                    ms = time_once(make(c), dev)
                 getattr(results[c.name], f'{phase}_times').append(ms)
                 schedule.done(c.name, phase, size, ms)
                 say(
@@ -451,6 +457,8 @@ def _measure_size(contestants: List[_Contestant], size: Tuple[int, int],
             r = results[c.name]
             setattr(r, f'{phase}_ms',
                     statistics.median(getattr(r, f'{phase}_times')))
+            if r.head_times:
+                r.head_ms = statistics.median(r.head_times)
     return SizeResult(size, [results[c.name] for c in contestants])
 
 
@@ -484,6 +492,13 @@ def _cell(value: Optional[float],
     return text
 
 
+def _head_share(r: ModelResult) -> str:
+    """The decode head's forward time and its share of the forward."""
+    if r.head_ms is None or not r.forward_ms:
+        return 'n/a'
+    return f'{r.head_ms:.0f} ({100 * r.head_ms / r.forward_ms:.0f} %)'
+
+
 def format_whole_model_markdown(result: WholeModelResult) -> str:
     """The result as markdown: a settings line, then one table per size.
 
@@ -509,7 +524,8 @@ def format_whole_model_markdown(result: WholeModelResult) -> str:
     ]
     with_mfu = result.peak_tflops is not None
     header = [
-        'Model', 'Params (M)', 'GFLOPs', 'Forward (ms)', 'Train step (ms)',
+        'Model', 'Params (M)', 'GFLOPs', 'Forward (ms)',
+        'Decode head (% of forward)', 'Train step (ms)',
         'Forward peak (MiB)', 'Train peak (MiB)'
     ]
     if with_mfu:
@@ -534,6 +550,7 @@ def format_whole_model_markdown(result: WholeModelResult) -> str:
                 _cell(r.params, ref.params, 1e6, '.1f'),
                 _cell(r.flops, ref.flops, 1e9, '.1f'),
                 _cell(r.forward_ms, ref.forward_ms, 1, '.0f'),
+                _head_share(r),
                 _cell(r.train_ms, ref.train_ms, 1, '.0f'),
                 _cell(r.forward_peak, ref.forward_peak, mib, '.0f'),
                 _cell(r.train_peak, ref.train_peak, mib, '.0f'),
