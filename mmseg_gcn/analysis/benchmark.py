@@ -37,6 +37,7 @@ small that res-5 is 1 x 1).
 """
 import gc
 import os
+import os.path as osp
 import platform
 import statistics
 import time
@@ -47,6 +48,7 @@ from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
 
 import torch
 import torch.nn as nn
+from mmengine.config import Config
 
 BACKBONE_DEPTHS = {'r50': 50, 'r101': 101, 'r152': 152}
 HEADS = ('gcn', 'fcn', 'psp', 'aspp', 'uper')
@@ -73,13 +75,11 @@ def head_config(head: str, num_classes: int = 21) -> dict:
     mmseg_common = dict(
         channels=512, dropout_ratio=0.1, norm_cfg=NORM_CFG, **common)
     if head == 'gcn':
-        return dict(
-            type='GCNHead',
-            in_channels=(256, 512, 1024, 2048),
-            in_index=(0, 1, 2, 3),
-            feature_strides=(4, 8, 16, 32),
-            kernel_size=15,
-            **common)
+        # the head as the package's configs build it (k = 15, channels-last)
+        from .model_specs import GCN_BASE_CONFIG, package_root
+        gcn = Config.fromfile(osp.join(package_root(),
+                                       GCN_BASE_CONFIG)).model.decode_head
+        return dict(gcn.to_dict(), **common)
     if head == 'fcn':
         return dict(
             type='FCNHead',
