@@ -51,6 +51,7 @@ def quick_study(tmp_path_factory):
     return cwd, work_dir, _run_quick(cwd, work_dir)
 
 
+@pytest.mark.slow
 def test_quick_study_writes_table_plot_and_raw_results(quick_study):
     _, work_dir, out = quick_study
     # progress with ETA after each run, the last one complete
@@ -100,6 +101,7 @@ def test_quick_study_writes_table_plot_and_raw_results(quick_study):
         assert len(val.read_text().split()) == 8
 
 
+@pytest.mark.slow
 def test_rerun_skips_finished_runs_and_restarts_a_cut_off_one(
         quick_study, tmp_path):
     cwd, first_dir, _ = quick_study
@@ -130,6 +132,7 @@ def test_rerun_skips_finished_runs_and_restarts_a_cut_off_one(
         assert sorted(p.name for p in folder.iterdir()) == names
 
 
+@pytest.mark.slow
 def test_results_of_other_settings_are_refused(quick_study):
     _, work_dir, _ = quick_study
     path = work_dir / 'runs' / 'context' / '1x1' / 'seed0' / 'result.json'
@@ -140,6 +143,7 @@ def test_results_of_other_settings_are_refused(quick_study):
         load_result(str(path), dict(settings, iters=1500))
 
 
+@pytest.mark.slow
 def test_unusable_results_are_trained_again(quick_study, tmp_path):
     _, work_dir, _ = quick_study
     good = _result(work_dir, '1x1', 0)

@@ -32,6 +32,7 @@ def load_tool(name: str):
 
 
 # ---------------------------------------------------------------- tables --
+@pytest.mark.slow
 def test_paper_tables_tool_prints_the_paper_counts(tmp_path):
     result = run_tool([str(TOOLS / 'paper_tables.py'), '--no-flops'],
                       cwd=tmp_path,
@@ -44,6 +45,7 @@ def test_paper_tables_tool_prints_the_paper_counts(tmp_path):
     assert 'All numbers match the paper.' in out
 
 
+@pytest.mark.slow
 def test_table_11_flops_within_tolerance():
     """The pytorch-style numbers (4.11 G, 4.21 G) are checked in
     tests/models/test_resnet_gcn.py; here the caffe style."""
@@ -174,6 +176,7 @@ def small_image(tmp_path, demo_data):
     return tmp_path / 'image.png', tmp_path / 'label.png'
 
 
+@pytest.mark.slow
 def test_vrf_tool_writes_a_figure_of_two_models(tmp_path, small_image,
                                                 trained_work_dir, tiny_gcn):
     image, label = small_image
@@ -197,6 +200,7 @@ def test_vrf_tool_writes_a_figure_of_two_models(tmp_path, small_image,
     assert figure.format == 'PNG' and figure.size[0] > figure.size[1]
 
 
+@pytest.mark.slow
 def test_vrf_random_occluders_and_class_by_name(tmp_path, small_image,
                                                 tiny_gcn):
     image, _ = small_image
@@ -218,6 +222,7 @@ def test_vrf_random_occluders_and_class_by_name(tmp_path, small_image,
     assert (tmp_path / 'vrf.png').is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('kwargs, error, match', [
     (dict(pixel=(40, 0)), ValueError, r'pixel \(y=40, x=0\) is outside the '
      r'40 x 48 image'),
@@ -247,6 +252,7 @@ def test_vrf_missing_checkpoint(tmp_path, small_image, tiny_gcn):
 
 
 # ------------------------------------------------------------ benchmark --
+@pytest.mark.slow
 def test_benchmark_tool_runs_a_tiny_configuration(tmp_path):
     md, js = tmp_path / 'bench.md', tmp_path / 'bench.json'
     result = run_tool([
@@ -270,6 +276,7 @@ def test_benchmark_tool_runs_a_tiny_configuration(tmp_path):
         assert head['forward_peak'] > 0 and head['train_peak'] > 0
 
 
+@pytest.mark.slow
 def test_benchmark_batch_one_reports_no_training_step():
     result = benchmark.run_benchmark(
         'r50', (32, 32), batch=1, heads=['gcn'], warmup=0, repeats=1)

@@ -83,6 +83,7 @@ def test_malicious_checkpoint_is_refused_and_never_runs(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_malicious_load_from_stops_training(tmp_path, demo_data):
     marker = tmp_path / 'payload_ran'
     path = tmp_path / 'evil.pth'
@@ -169,6 +170,7 @@ def _with_config_text(source, target, code: str) -> None:
     torch.save(checkpoint, target)
 
 
+@pytest.mark.slow
 def test_resume_never_executes_the_config_text_of_a_checkpoint(
         trained_work_dir, demo_data, tmp_path):
     marker = tmp_path / 'config_ran'
@@ -252,6 +254,7 @@ _LOAD_EACH = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_no_object_array_by_any_route(tmp_path):
     """In a child process: an object array over forged pointers crashes the
     process that loaded it (at the latest when it is freed)."""
