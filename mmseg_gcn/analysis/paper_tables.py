@@ -84,8 +84,9 @@ def parameter_rows() -> List[Row]:
     rows = []
     for k, gcn in TABLE2_GCN_PARAMS.items():
         rows.append(Row('Table 2', f'GCN k={k}', count('gcn', k), gcn))
-        rows.append(Row('Table 2', f'Conv k={k}', count('conv', k),
-                        TABLE2_CONV_PARAMS[k]))
+        rows.append(
+            Row('Table 2', f'Conv k={k}', count('conv', k),
+                TABLE2_CONV_PARAMS[k]))
     for m, stack in TABLE4_STACK_PARAMS.items():
         rows.append(
             Row('Table 4', f'Stack k=7 m={m}',
