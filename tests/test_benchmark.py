@@ -32,6 +32,7 @@ def load_tool():
 
 
 # ------------------------------------------------------------ end to end --
+@pytest.mark.slow
 def test_quick_whole_model_run_writes_table_json_and_plot(tmp_path):
     out = tmp_path / 'out'
     result = run_tool([

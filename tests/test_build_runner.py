@@ -25,6 +25,7 @@ def write_config(path: Path, runner_type: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_test_tool_builds_the_configs_runner_type(trained_work_dir,
                                                   demo_data, tmp_path):
     config = write_config(tmp_path / 'announcing.py', 'AnnouncingRunner')
@@ -39,6 +40,7 @@ def test_test_tool_builds_the_configs_runner_type(trained_work_dir,
     assert 'mIoU' in log  # and it did test
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('tool', ['train_stages.py', 'train.py'])
 def test_amp_is_enabled_in_every_stage_of_a_schedule(tool, demo_data,
                                                      tmp_path):
