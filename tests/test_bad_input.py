@@ -24,6 +24,7 @@ def _train_dataset(workspace, monkeypatch):
         dict(cfg.train_dataloader.dataset.datasets[0], _scope_='mmseg'))
 
 
+@pytest.mark.slow
 def test_missing_data_root_is_named_before_training(tmp_path):
     result = run_tool([str(REPO / 'tools' / 'train.py'), str(TINY_CONFIG),
                        '--work-dir', str(tmp_path / 'work')], cwd=tmp_path)
@@ -84,6 +85,7 @@ def test_empty_image_file_is_named(workspace, monkeypatch):
     assert image_path in str(error.value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('split', ['train', 'val'])
 def test_label_of_another_size_than_its_image_is_refused(
         split, workspace, monkeypatch):
@@ -105,6 +107,7 @@ def test_label_of_another_size_than_its_image_is_refused(
     assert f'is {height}x{width}:' in message
 
 
+@pytest.mark.slow
 def test_test_tool_reports_a_missing_checkpoint_in_one_line(tmp_path,
                                                             demo_data):
     missing = tmp_path / 'nope.pth'

@@ -212,6 +212,7 @@ def test_bad_inputs():
         boundary_band(np.zeros((2, 2, 2)))
 
 
+@pytest.mark.slow
 def test_in_an_mmseg_config_through_tools_test(tmp_path, demo_data,
                                                trained_work_dir):
     config = tmp_path / 'with_boundary.py'

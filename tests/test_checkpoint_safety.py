@@ -25,6 +25,29 @@ from mmseg_gcn.engine import (SAFE_GLOBALS_ENV, UntrustedCheckpointError,
 TRAIN = str(REPO / 'tools' / 'train.py')
 
 
+def _allow_list() -> set:
+    """torch's process-wide allow-list of globals for ``weights_only``
+    loading, as extended by ``add_safe_globals``."""
+    return set(torch.serialization.get_safe_globals())
+
+
+@pytest.fixture(scope='module')
+def allow_list_before_module() -> set:
+    """The allow-list as the first test of this module found it."""
+    return _allow_list()
+
+
+@pytest.fixture(autouse=True)
+def restore_allow_list(allow_list_before_module):
+    """Loading with ``MMSEG_GCN_SAFE_GLOBALS`` set adds its globals to torch's
+    allow-list for the rest of the process: undone after each test, so that
+    no later test loads with globals it did not allow."""
+    before = torch.serialization.get_safe_globals()
+    yield
+    torch.serialization.clear_safe_globals()
+    torch.serialization.add_safe_globals(before)
+
+
 class _Payload:
     """Pickles to a call of os.system, as a malicious checkpoint would."""
 
@@ -60,6 +83,7 @@ def test_malicious_checkpoint_is_refused_and_never_runs(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 def test_malicious_load_from_stops_training(tmp_path, demo_data):
     marker = tmp_path / 'payload_ran'
     path = tmp_path / 'evil.pth'
@@ -92,6 +116,8 @@ def test_opt_in_allows_a_trusted_global(tmp_path, monkeypatch):
     monkeypatch.setenv(SAFE_GLOBALS_ENV, 'fractions.Fraction')
     checkpoint = _load_checkpoint(str(path), map_location='cpu')
     assert checkpoint['ratio'] == fractions.Fraction(1, 3)
+    # allowed for the whole process (until restore_allow_list undoes it)
+    assert fractions.Fraction in torch.serialization.get_safe_globals()
 
 
 def test_opt_in_cannot_replace_a_checked_stand_in(tmp_path, monkeypatch):
@@ -144,6 +170,7 @@ def _with_config_text(source, target, code: str) -> None:
     torch.save(checkpoint, target)
 
 
+@pytest.mark.slow
 def test_resume_never_executes_the_config_text_of_a_checkpoint(
         trained_work_dir, demo_data, tmp_path):
     marker = tmp_path / 'config_ran'
@@ -227,6 +254,7 @@ _LOAD_EACH = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_no_object_array_by_any_route(tmp_path):
     """In a child process: an object array over forged pointers crashes the
     process that loaded it (at the latest when it is freed)."""
@@ -335,3 +363,11 @@ def test_a_missing_file_is_reported_as_missing(tmp_path):
     path = tmp_path / 'x.pth'
     with pytest.raises(FileNotFoundError, match='does not exist'):
         _load_checkpoint(str(path), map_location='cpu')
+
+
+# Last in this module: pytest runs a module's tests in file order ------------
+
+def test_allow_list_is_as_before_this_module(allow_list_before_module):
+    """The opt-in tests above widened torch's allow-list; other modules'
+    tests must not inherit that."""
+    assert _allow_list() == allow_list_before_module

@@ -15,6 +15,7 @@ R50_GCN = (REPO / 'configs' / 'gcn' /
            'gcn_r50-d32_1xb1-640k_voc12aug-512x512.py')
 
 
+@pytest.mark.slow
 def test_head_in_channels_not_matching_the_backbone_are_refused():
     """The GCN head on ResNet-18 channels, but a ResNet-50 backbone: torch
     only failed at the first forward, naming no config key."""
@@ -27,6 +28,7 @@ def test_head_in_channels_not_matching_the_backbone_are_refused():
     assert 'model.decode_head.in_channels=[256,512,1024,2048]' in message
 
 
+@pytest.mark.slow
 def test_auxiliary_head_and_in_index_are_checked():
     """The tiny config's ResNet-18 gives (8, 16, 32, 64) channels."""
     head = dict(type='FCNHead', in_index=2, in_channels=32, channels=8,
@@ -42,6 +44,7 @@ def test_auxiliary_head_and_in_index_are_checked():
                         cfg_options={'model.decode_head.in_index': 4})
 
 
+@pytest.mark.slow
 def test_misspelt_cfg_option_stops_train_py_before_training(
         demo_data, tmp_path):
     work_dir = tmp_path / 'work'
@@ -75,6 +78,7 @@ def _parse(*options: str) -> dict:
     return parser.parse_args(['--cfg-options', *options]).cfg_options
 
 
+@pytest.mark.slow
 def test_plus_adds_a_new_key_on_purpose():
     cfg = merge_cfg_options(Config.fromfile(TINY_CONFIG), _parse(
         '+model.new_key=1', '+notes.run.tag=try'))

@@ -39,6 +39,7 @@ def test_same_seed_gives_identical_files(context_root, tmp_path):
     assert _files(other) != _files(context_root)
 
 
+@pytest.mark.slow
 def test_mmseg_voc_dataset_reads_it(context_root):
     cfg = Config.fromfile(CONFIG)
     dataset_cfg = cfg.val_dataloader.dataset

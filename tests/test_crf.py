@@ -153,6 +153,7 @@ def test_segmentor_merges_augmented_views_then_refines(demo_data):
     assert (pred[0].numpy() == expected).mean() > 0.999
 
 
+@pytest.mark.slow
 @needs_crf
 def test_tools_test_with_crf_wrapper_in_the_config(tmp_path, demo_data,
                                                    trained_work_dir):

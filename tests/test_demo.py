@@ -41,6 +41,7 @@ def short_demo(tmp_path_factory):
     return cwd, _run_demo(cwd, 'work_dirs/demo').stdout
 
 
+@pytest.mark.slow
 def test_short_demo_writes_all_outputs(short_demo):
     cwd, out = short_demo
     work_dir = cwd / 'work_dirs' / 'demo'
@@ -85,6 +86,7 @@ def test_short_demo_writes_all_outputs(short_demo):
         assert str(Path('work_dirs/demo') / path) in summary[0]
 
 
+@pytest.mark.slow
 def test_short_demo_is_deterministic(short_demo):
     """A second run with the same seed logs the same losses and mIoU."""
     cwd, out = short_demo
@@ -132,6 +134,7 @@ def test_prepare_data_never_overwrites_other_data(tmp_path):
     assert (root / 'mine.txt').read_text() == 'real data'
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('dataset', ['context', 'control'])
 def test_the_two_models_differ_only_in_the_classifier(tmp_path, dataset):
     demo = _load_demo_module()

@@ -8,10 +8,12 @@ import sys
 import threading
 import time
 
+import pytest
 import torch
 from conftest import REPO, TINY_CONFIG, free_port, run_tool
 
 
+@pytest.mark.slow
 def test_dist_train_two_cpu_processes(tmp_path, demo_data):
     work_dir = tmp_path / 'dist'
     result = run_tool([str(REPO / 'tools' / 'dist_train.sh'), str(TINY_CONFIG),
@@ -27,6 +29,7 @@ def test_dist_train_two_cpu_processes(tmp_path, demo_data):
     assert sorted(p.name for p in work_dir.glob('*.pth')) == ['iter_2.pth']
 
 
+@pytest.mark.slow
 def test_dist_test_two_cpu_processes(tmp_path, demo_data, trained_work_dir):
     result = run_tool([str(REPO / 'tools' / 'dist_test.sh'), str(TINY_CONFIG),
                        str(trained_work_dir / 'iter_2.pth'), '2',
@@ -52,6 +55,7 @@ def _kill_processes_mentioning(text: str) -> None:
             pass  # it ended meanwhile
 
 
+@pytest.mark.slow
 def test_a_stopped_process_ends_the_run_after_the_timeout(tmp_path,
                                                           demo_data):
     """Rank 1 stops (SIGSTOP) after its first iteration; rank 0 waits

@@ -426,6 +426,7 @@ def test_hostile_suite_is_large_enough():
 
 # --- through tools/train.py ----------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', ['legacy_code_execution', 'ndarray_call'])
 def test_hostile_load_from_stops_training(tmp_path, demo_data, name):
     path, marker = write_hostile(name, tmp_path)
@@ -439,6 +440,7 @@ def test_hostile_load_from_stops_training(tmp_path, demo_data, name):
     assert 'Iter(train)' not in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', ['code_execution',
                                   'history_buffer_class_state'])
 def test_hostile_resume_stops_training(tmp_path, demo_data, trained_work_dir,

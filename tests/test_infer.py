@@ -61,6 +61,7 @@ def images(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_cli_writes_overlays_and_masks_of_the_input_sizes(
         checkpoint, images, tmp_path):
     out = tmp_path / 'out'
@@ -81,6 +82,7 @@ def test_cli_writes_overlays_and_masks_of_the_input_sizes(
     ]
 
 
+@pytest.mark.slow
 def test_single_image_file(checkpoint, images, tmp_path):
     results = infer_images(GCN_CONFIG, checkpoint, images / 'wide.jpg',
                            tmp_path / 'out', device='cpu')
@@ -88,6 +90,7 @@ def test_single_image_file(checkpoint, images, tmp_path):
     assert Path(results[0].mask).is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('missing', ['config', 'checkpoint', 'inputs'])
 def test_cli_names_a_missing_path(missing, checkpoint, images, tmp_path):
     paths = dict(config=str(GCN_CONFIG), checkpoint=str(checkpoint),
@@ -103,6 +106,7 @@ def test_cli_names_a_missing_path(missing, checkpoint, images, tmp_path):
     assert 'Traceback' not in result.stderr
 
 
+@pytest.mark.slow
 def test_unreadable_image_is_named_before_the_model_is_built(
         checkpoint, images, tmp_path):
     (images / 'broken.jpg').write_bytes(b'\xff\xd8 this is no JPEG')
@@ -117,6 +121,7 @@ def test_folder_without_images(checkpoint, tmp_path):
         find_images(tmp_path / 'empty')
 
 
+@pytest.mark.slow
 def test_checkpoint_of_another_model_is_refused(images, tmp_path):
     baseline = _save_checkpoint(BASELINE_CONFIG, tmp_path / 'baseline.pth')
     with pytest.raises(CheckpointMismatchError, match='does not fit'):
@@ -124,6 +129,7 @@ def test_checkpoint_of_another_model_is_refused(images, tmp_path):
                      device='cpu')
 
 
+@pytest.mark.slow
 def test_image_the_test_resize_would_make_0_px_thin_is_refused_first(
         checkpoint, images, tmp_path):
     """The demo config resizes to fit (512, 128), keeping the aspect ratio:

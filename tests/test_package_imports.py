@@ -6,7 +6,11 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from conftest import REPO
+
+# each test starts a fresh interpreter that imports torch and mmseg
+pytestmark = pytest.mark.slow
 
 #: Modules (and their submodules) that ``import mmseg_gcn`` must not load.
 TOOL_MODULES = ('mmseg_gcn.datasets.synthetic', 'mmseg_gcn.datasets.coco_to_voc',

@@ -2,6 +2,7 @@
 into the segmentation backbone through ``init_cfg`` with
 ``prefix='backbone.'``, every weight equal."""
 import numpy as np
+import pytest
 import torch
 from conftest import REPO
 from mmengine.config import Config
@@ -11,6 +12,8 @@ from mmseg.registry import MODELS
 from PIL import Image
 
 import mmseg_gcn  # noqa: F401
+
+pytestmark = pytest.mark.slow  # a pre-training iteration through the Runner
 
 PRETRAIN = REPO / 'configs' / 'resnet50_gcn' / 'resnet50-gcn_8xb32_in1k.py'
 SEGMENTATION = (REPO / 'configs' / 'gcn' /

@@ -6,8 +6,11 @@ import textwrap
 from pathlib import Path
 
 import mmseg
+import pytest
 import torch
 from conftest import TINY_CONFIG, run_tool
+
+pytestmark = pytest.mark.slow  # each test starts Python processes
 
 CUSTOM_IMPORTS = ("custom_imports = dict(imports=['mmseg_gcn'], "
                   'allow_failed_imports=False)\n')

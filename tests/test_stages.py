@@ -57,6 +57,7 @@ def cityscapes_run(stage_data, tmp_path_factory):
     return work_dir, result.returncode, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_cityscapes_schedule_trains_both_stages(cityscapes_run):
     work_dir, returncode, log = cityscapes_run
     assert returncode == 0, log[-5000:]
@@ -78,6 +79,7 @@ def test_cityscapes_schedule_trains_both_stages(cityscapes_run):
                       weights_only=True)['meta']['iter'] == 2
 
 
+@pytest.mark.slow
 def test_rerun_skips_finished_stages(cityscapes_run, stage_data):
     work_dir, returncode, _ = cityscapes_run
     assert returncode == 0
@@ -94,6 +96,7 @@ def test_rerun_skips_finished_stages(cityscapes_run, stage_data):
     assert [p.stat().st_mtime_ns for p in finals] == before
 
 
+@pytest.mark.slow
 def test_voc_schedule_resumes_a_killed_stage(stage_data, tmp_path):
     """Stage 2 of 3 is killed (SIGKILL) after its second iteration, before
     that iteration's checkpoint; the rerun skips stage 1, resumes stage 2 at
@@ -164,6 +167,7 @@ def finished_cityscapes(cityscapes_run, tmp_path, monkeypatch, stage_data):
     return copy
 
 
+@pytest.mark.slow
 def test_missing_previous_weights_stop_with_their_name(finished_cityscapes):
     final = finished_cityscapes / 'stage1_coarse-fine' / 'final.pth'
     final.unlink()
@@ -176,6 +180,7 @@ def test_missing_previous_weights_stop_with_their_name(finished_cityscapes):
     assert not (finished_cityscapes / 'stage2_fine').exists()
 
 
+@pytest.mark.slow
 def test_corrupt_previous_weights_stop_with_their_name(finished_cityscapes):
     final = finished_cityscapes / 'stage1_coarse-fine' / 'final.pth'
     final.write_bytes(final.read_bytes()[:-1000])  # truncated
@@ -192,6 +197,7 @@ class _RunsCode:
         return (print, ('unpickling ran code',))
 
 
+@pytest.mark.slow
 def test_unsafe_previous_weights_are_refused(finished_cityscapes):
     stage1 = finished_cityscapes / 'stage1_coarse-fine'
     torch.save(dict(state_dict={}, payload=_RunsCode()), stage1 / 'final.pth')
@@ -250,6 +256,7 @@ def test_misspelt_override_stops_before_training(stage_data, tmp_path,
     assert not (tmp_path / 'work').exists()
 
 
+@pytest.mark.slow
 def test_lost_final_weights_are_rebuilt_from_the_last_checkpoint(
         cityscapes_run, finished_cityscapes, capsys):
     """The fix the errors suggest: delete final.pth and stage_done.json; the
@@ -269,6 +276,7 @@ def test_lost_final_weights_are_rebuilt_from_the_last_checkpoint(
     assert json.loads((stage1 / 'stage_done.json').read_text())['iter'] == 2
 
 
+@pytest.mark.slow
 def test_multi_scale_flip_test_of_the_final_model(cityscapes_run, stage_data,
                                                   tmp_path, monkeypatch):
     """The Cityscapes multi-scale + flip test config (sliding windows at
@@ -316,6 +324,7 @@ def copied_cityscapes(cityscapes_run, tmp_path, monkeypatch, stage_data):
     return work_dir, copy
 
 
+@pytest.mark.slow
 def test_copied_work_dir_uses_only_its_own_checkpoints(copied_cityscapes,
                                                        capsys):
     """A copy's last_checkpoint names the original's iter_2.pth: the copy's
@@ -350,6 +359,7 @@ def test_copied_work_dir_uses_only_its_own_checkpoints(copied_cityscapes,
     assert not (stage1 / 'final.pth').exists()
 
 
+@pytest.mark.slow
 def test_custom_checkpoint_names_give_the_iteration_from_the_checkpoint(
         copied_cityscapes, capsys):
     """With CheckpointHook(filename_tmpl='ckpt_{}.pth') the last checkpoint
@@ -375,6 +385,7 @@ def truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[:-1000])
 
 
+@pytest.mark.slow
 def test_truncated_last_checkpoint_gives_way_to_the_newest_intact_one(
         copied_cityscapes, capsys):
     _, copy = copied_cityscapes
@@ -393,6 +404,37 @@ def test_truncated_last_checkpoint_gives_way_to_the_newest_intact_one(
                         weights(stage1 / 'iter_2.pth'))
 
 
+def schedule_errors_of_both_tools(work_dir: Path, stage_data: Path) -> list:
+    """The Cityscapes schedule in ``work_dir`` through tools/train_stages.py
+    and tools/train.py (which also runs schedules): each must stop with exit
+    code 1 and a one-line error, no traceback; returns the two lines."""
+    errors = []
+    for tool in ('train_stages.py', 'train.py'):
+        result = run_tool(
+            [str(REPO / 'tools' / tool), str(CITYSCAPES), '--work-dir',
+             str(work_dir), '--cfg-options', *to_cli(CITYSCAPES_OPTIONS)],
+            cwd=stage_data)
+        assert result.returncode == 1, result.stdout[-3000:] + result.stderr
+        assert 'Traceback' not in result.stderr, result.stderr
+        errors.append(result.stderr.strip().splitlines()[-1])
+    return errors
+
+
+@pytest.mark.slow
+def test_tools_report_missing_previous_weights_the_same_way(
+        finished_cityscapes, stage_data):
+    final = finished_cityscapes / 'stage1_coarse-fine' / 'final.pth'
+    final.unlink()
+    errors = schedule_errors_of_both_tools(finished_cityscapes, stage_data)
+    assert errors[0] == errors[1]
+    assert errors[0].startswith(
+        "error: The final weights of stage 1/2 'coarse+fine', "
+        f'{final}, are missing; the next stage starts from them.')
+    assert 'stage_done.json' in errors[0]  # how to write it again
+    assert not (finished_cityscapes / 'stage2_fine').exists()
+
+
+@pytest.mark.slow
 def test_tools_report_an_unusable_checkpoint_the_same_way(copied_cityscapes,
                                                           stage_data):
     """No intact checkpoint left: tools/train_stages.py and tools/train.py
@@ -402,15 +444,7 @@ def test_tools_report_an_unusable_checkpoint_the_same_way(copied_cityscapes,
     (stage1 / 'last_checkpoint').write_text(str(stage1 / 'iter_2.pth'))
     for i in (1, 2):
         truncate(stage1 / f'iter_{i}.pth')
-    errors = []
-    for tool in ('train_stages.py', 'train.py'):
-        result = run_tool(
-            [str(REPO / 'tools' / tool), str(CITYSCAPES), '--work-dir',
-             str(copy), '--cfg-options', *to_cli(CITYSCAPES_OPTIONS)],
-            cwd=stage_data)
-        assert result.returncode == 1, result.stdout[-3000:] + result.stderr
-        assert 'Traceback' not in result.stderr, result.stderr
-        errors.append(result.stderr.strip().splitlines()[-1])
+    errors = schedule_errors_of_both_tools(copy, stage_data)
     assert errors[0] == errors[1]
     assert errors[0].startswith(
         "error: stage 1/2 'coarse+fine' was interrupted: Cannot resume from "
@@ -419,6 +453,7 @@ def test_tools_report_an_unusable_checkpoint_the_same_way(copied_cityscapes,
     assert f"delete {stage1 / 'last_checkpoint'}" in errors[0]
 
 
+@pytest.mark.slow
 def test_train_resume_uses_only_its_work_dir(trained_work_dir, demo_data,
                                              tmp_path):
     """tools/train.py --resume in a copied work dir whose own checkpoint is

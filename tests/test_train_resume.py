@@ -2,6 +2,7 @@
 default ``weights_only=True`` loading."""
 import re
 
+import pytest
 import torch
 from conftest import REPO, TINY_CONFIG, run_tool
 from mmengine.config import Config
@@ -18,6 +19,7 @@ def test_train_two_iterations_writes_checkpoint(trained_work_dir):
         'iter_2.pth')
 
 
+@pytest.mark.slow
 def test_resume_continues_at_iteration_two(trained_work_dir, demo_data,
                                            tmp_path):
     work_dir = tmp_path / 'resumed'
@@ -39,6 +41,7 @@ def test_resume_continues_at_iteration_two(trained_work_dir, demo_data,
     assert final['meta']['iter'] == 4
 
 
+@pytest.mark.slow
 def test_load_from_starts_a_new_run_from_those_weights(trained_work_dir,
                                                        demo_data, tmp_path,
                                                        monkeypatch):

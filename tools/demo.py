@@ -282,11 +282,10 @@ def train_model(args: argparse.Namespace, cfg, name: str) -> TrainedModel:
     Returns:
         TrainedModel: What the run produced.
     """
-    from mmengine.runner import Runner
-
+    from mmseg_gcn.engine import build_runner
     from mmseg_gcn.visualization import find_scalars_file, save_training_curves
 
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     start = time.perf_counter()
     runner.train()
     train_time = time.perf_counter() - start

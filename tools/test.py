@@ -4,13 +4,13 @@ import argparse
 import os.path as osp
 
 from mmengine.config import DictAction
-from mmengine.runner import Runner
 
-from mmseg_gcn.models.segmentors import add_crf_to_config
-from mmseg_gcn.engine import (load_run_config, parse_args_with_launcher,
+from mmseg_gcn.engine import (build_runner, load_run_config,
+                              parse_args_with_launcher,
                               use_test_time_augmentation)
 from mmseg_gcn.engine.distributed import exit_tool
 from mmseg_gcn.engine.errors import run_reporting_errors
+from mmseg_gcn.models.segmentors import add_crf_to_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -89,8 +89,7 @@ def main() -> None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
 
-    runner = Runner.from_cfg(cfg)
-    runner.test()
+    build_runner(cfg).test()
 
 
 if __name__ == '__main__':

@@ -51,6 +51,7 @@ from typing import (Callable, Dict, Iterator, List, Optional, Sequence, TextIO,
 
 from mmengine.hooks import Hook
 
+from .. import paper_numbers
 from ..datasets import check_dataset_paths
 from ..datasets.synthetic import generation_params
 
@@ -193,25 +194,11 @@ PAPER_TABLES: Dict[str, PaperTable] = {
                     compare_regions=True),
 }
 
-#: The paper's PASCAL VOC 2012 val mIoU (ResNet-152, res-5 head) per
-#: variant: Table 1 (base, GCN), Table 2 (Conv), Table 3 (Stack), Table 5
-#: (GCN + BR).
-PAPER_MIOU: Dict[str, float] = {
-    '1x1': 69.0,
-    **dict(zip((f'gcn-k{k}' for k in _KS),
-               (70.1, 71.1, 72.8, 73.4, 73.7, 74.0, 74.5))),
-    **dict(zip((f'conv-k{k}' for k in (3, 5, 7, 9)),
-               (69.8, 70.4, 69.6, 68.8))),
-    **dict(zip((f'stack-k{k}' for k in (3, 5, 7, 9, 11)),
-               (69.8, 71.8, 71.3, 69.5, 67.5))),
-    'gcn-k15-br': 74.7,
-}
-#: Table 5: (boundary accuracy, internal accuracy) per variant.
-PAPER_REGIONS: Dict[str, Tuple[float, float]] = {
-    '1x1': (71.3, 93.9),
-    'gcn-k15': (71.5, 95.0),
-    'gcn-k15-br': (73.4, 95.1),
-}
+#: The paper's PASCAL VOC 2012 val mIoU per variant (Tables 1, 2, 3, 5) and
+#: its boundary and internal accuracy (Table 5).
+PAPER_MIOU: Dict[str, float] = paper_numbers.VOC_VAL_MIOU
+PAPER_REGIONS: Dict[str, Tuple[float, float]] = \
+    paper_numbers.TABLE5_REGION_ACCURACY
 
 
 def select_variants(tables: Sequence[str] = (),
@@ -575,12 +562,12 @@ def train_run(cfg, log_file: Optional[str] = None) -> dict:
     Raises:
         AblationError: If the run's last validation gives no valid result.
     """
-    from mmengine.runner import Runner
+    from mmseg_gcn.engine import build_runner
 
     start = time.perf_counter()
     capture = _FinalValMetrics()
     with _output_to(log_file):
-        runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
         try:
             runner.register_hook(capture)
             head = runner.model.decode_head

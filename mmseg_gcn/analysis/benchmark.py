@@ -37,14 +37,18 @@ small that res-5 is 1 x 1).
 """
 import gc
 import os
+import os.path as osp
 import platform
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import torch
 import torch.nn as nn
+from mmengine.config import Config
 
 BACKBONE_DEPTHS = {'r50': 50, 'r101': 101, 'r152': 152}
 HEADS = ('gcn', 'fcn', 'psp', 'aspp', 'uper')
@@ -71,13 +75,11 @@ def head_config(head: str, num_classes: int = 21) -> dict:
     mmseg_common = dict(
         channels=512, dropout_ratio=0.1, norm_cfg=NORM_CFG, **common)
     if head == 'gcn':
-        return dict(
-            type='GCNHead',
-            in_channels=(256, 512, 1024, 2048),
-            in_index=(0, 1, 2, 3),
-            feature_strides=(4, 8, 16, 32),
-            kernel_size=15,
-            **common)
+        # the head as the package's configs build it (k = 15, channels-last)
+        from .model_specs import GCN_BASE_CONFIG, package_root
+        gcn = Config.fromfile(osp.join(package_root(),
+                                       GCN_BASE_CONFIG)).model.decode_head
+        return dict(gcn.to_dict(), **common)
     if head == 'fcn':
         return dict(
             type='FCNHead',
@@ -134,6 +136,43 @@ def backbone_config(backbone: str) -> dict:
         style='pytorch')
 
 
+def build_model_quietly(cfg: dict) -> nn.Module:
+    """Builds a segmentor config with mmseg's registry and initialises it
+    (randomly, unless the config names weights), without the per-parameter
+    log of ``init_weights`` and the loss-default warnings.
+
+    Args:
+        cfg (dict): A model config (``type='EncoderDecoder'`` etc.).
+
+    Returns:
+        nn.Module: The model.
+    """
+    import warnings
+
+    from mmengine.logging import MMLogger
+    from mmengine.registry import DefaultScope
+    from mmseg.registry import MODELS
+    from mmseg.utils import register_all_modules
+
+    import mmseg_gcn  # noqa: F401  (registers GCNHead)
+    register_all_modules(init_default_scope=False)
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel('WARNING')  # init_weights logs every parameter
+    try:
+        # nested parts (the data preprocessor) are looked up in mmseg's scope
+        with warnings.catch_warnings(), \
+                DefaultScope.overwrite_default_scope('mmseg'):
+            # mmseg's heads' loss defaults: irrelevant to their cost
+            warnings.filterwarnings('ignore', message='.*build_loss.*')
+            warnings.filterwarnings('ignore', message='.*avg_non_ignore.*')
+            model = MODELS.build(cfg)
+        model.init_weights()
+    finally:
+        logger.setLevel(level)
+    return model
+
+
 def build_segmentor(backbone: str,
                     head: str,
                     num_classes: int = 21) -> nn.Module:
@@ -147,38 +186,69 @@ def build_segmentor(backbone: str,
     Returns:
         nn.Module: The segmentor.
     """
-    import warnings
-
-    from mmengine.logging import MMLogger
-    from mmseg.registry import MODELS
-    from mmseg.utils import register_all_modules
-
-    import mmseg_gcn  # noqa: F401  (registers GCNHead)
-    register_all_modules(init_default_scope=False)
-    cfg = dict(
-        type='EncoderDecoder',
-        backbone=backbone_config(backbone),
-        decode_head=head_config(head, num_classes),
-        train_cfg=dict(),
-        test_cfg=dict(mode='whole'))
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel('WARNING')  # init_weights logs every parameter
-    try:
-        with warnings.catch_warnings():
-            # mmseg's heads' loss defaults: irrelevant to their cost
-            warnings.filterwarnings('ignore', message='.*build_loss.*')
-            warnings.filterwarnings('ignore', message='.*avg_non_ignore.*')
-            model = MODELS.build(cfg)
-        model.init_weights()
-    finally:
-        logger.setLevel(level)
-    return model
+    return build_model_quietly(
+        dict(
+            type='EncoderDecoder',
+            backbone=backbone_config(backbone),
+            decode_head=head_config(head, num_classes),
+            train_cfg=dict(),
+            test_cfg=dict(mode='whole')))
 
 
 def _sync(device: torch.device) -> None:
     if device.type == 'cuda':
         torch.cuda.synchronize(device)
+
+
+@contextmanager
+def timing_method(owner: object, name: str, device: torch.device,
+                  times: List[float]) -> Iterator[None]:
+    """Appends the milliseconds of every call of ``owner.<name>`` to
+    ``times`` while the context is open.
+
+    A bound method is wrapped, not a forward hook: mmseg's segmentors call
+    ``decode_head.predict``, which calls ``forward`` directly, so module hooks
+    never see the head.
+
+    Args:
+        owner (object): The object whose method is timed, e.g. a head.
+        name (str): The method name, e.g. ``'predict'``.
+        device (torch.device): Synchronised around each call when CUDA.
+        times (list[float]): Where the times go.
+    """
+    method = getattr(owner, name)
+
+    def timed(*args, **kwargs):
+        _sync(device)
+        start = time.perf_counter()
+        out = method(*args, **kwargs)
+        _sync(device)
+        times.append(1e3 * (time.perf_counter() - start))
+        return out
+
+    setattr(owner, name, timed)
+    try:
+        yield
+    finally:
+        delattr(owner, name)
+
+
+def time_once(fn: Callable[[], object], device: torch.device) -> float:
+    """Wall time of one run of ``fn`` in milliseconds.
+
+    Args:
+        fn (callable): The work to time.
+        device (torch.device): Synchronised before and after when CUDA, so
+            the time covers the kernels and not only their launch.
+
+    Returns:
+        float: Milliseconds.
+    """
+    _sync(device)
+    start = time.perf_counter()
+    fn()
+    _sync(device)
+    return 1e3 * (time.perf_counter() - start)
 
 
 def time_median(fn: Callable[[], object], device: torch.device, warmup: int,
@@ -196,14 +266,7 @@ def time_median(fn: Callable[[], object], device: torch.device, warmup: int,
     """
     for _ in range(warmup):
         fn()
-    times = []
-    for _ in range(repeats):
-        _sync(device)
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(1e3 * (time.perf_counter() - start))
-    return statistics.median(times)
+    return statistics.median(time_once(fn, device) for _ in range(repeats))
 
 
 def cpu_peak_bytes(fn: Callable[[], object]) -> int:
@@ -255,6 +318,43 @@ def peak_bytes(fn: Callable[[], object], device: torch.device) -> int:
     return cpu_peak_bytes(fn)
 
 
+def _flop_total(module: nn.Module, x: torch.Tensor) -> float:
+    from mmengine.analysis import FlopAnalyzer
+    analyzer = FlopAnalyzer(module, x)
+    analyzer.unsupported_ops_warnings(False)
+    analyzer.uncalled_modules_warnings(False)
+    return float(analyzer.total())
+
+
+class _Logits(nn.Module):
+    """``encode_decode`` of a segmentor as a plain ``forward(x)``."""
+
+    def __init__(self, segmentor: nn.Module, size: Tuple[int, int]) -> None:
+        super().__init__()
+        self.segmentor = segmentor
+        self.meta = dict(ori_shape=size, img_shape=size, pad_shape=size)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.segmentor.encode_decode(x, [self.meta])
+
+
+def logits_flops(model: nn.Module, size: Tuple[int, int],
+                 device: torch.device) -> float:
+    """FLOPs (mmengine's multiply-accumulates) of one image's logits.
+
+    Args:
+        model (nn.Module): An ``EncoderDecoder``.
+        size (tuple[int, int]): Input height and width.
+        device (torch.device): Where the model is.
+
+    Returns:
+        float: FLOPs of ``encode_decode`` (logits resized to the input
+        size; auxiliary heads do not run at test time).
+    """
+    return _flop_total(
+        _Logits(model, size), torch.rand(1, 3, *size, device=device))
+
+
 def count_flops(model: nn.Module, size: Tuple[int, int],
                 device: torch.device) -> Tuple[float, float]:
     """FLOPs (mmengine's multiply-accumulates) of one image.
@@ -268,26 +368,35 @@ def count_flops(model: nn.Module, size: Tuple[int, int],
         tuple[float, float]: FLOPs of the whole model (logits resized to
         the input size) and of its backbone.
     """
-    from mmengine.analysis import FlopAnalyzer
-
-    class Logits(nn.Module):
-
-        def __init__(self, segmentor: nn.Module) -> None:
-            super().__init__()
-            self.segmentor = segmentor
-
-        def forward(self, x: torch.Tensor) -> torch.Tensor:
-            meta = dict(ori_shape=size, img_shape=size, pad_shape=size)
-            return self.segmentor.encode_decode(x, [meta])
-
     x = torch.rand(1, 3, *size, device=device)
-    totals = []
-    for module in (Logits(model), model.backbone):
-        analyzer = FlopAnalyzer(module, x)
-        analyzer.unsupported_ops_warnings(False)
-        analyzer.uncalled_modules_warnings(False)
-        totals.append(float(analyzer.total()))
-    return totals[0], totals[1]
+    return (_flop_total(_Logits(model, size), x),
+            _flop_total(model.backbone, x))
+
+
+def random_samples(batch: int, size: Tuple[int, int], num_classes: int,
+                   device: torch.device) -> list:
+    """``SegDataSample``s with random labels, for a training step.
+
+    Args:
+        batch (int): How many.
+        size (tuple[int, int]): Label height and width.
+        num_classes (int): Labels are drawn from ``[0, num_classes)``.
+        device (torch.device): Where the labels are.
+
+    Returns:
+        list[SegDataSample]: The samples.
+    """
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+
+    meta = dict(ori_shape=size, img_shape=size, pad_shape=size)
+    samples = []
+    for _ in range(batch):
+        sample = SegDataSample(metainfo=meta)
+        sample.gt_sem_seg = PixelData(
+            data=torch.randint(0, num_classes, (1, *size), device=device))
+        samples.append(sample)
+    return samples
 
 
 @dataclass
@@ -362,9 +471,6 @@ def benchmark_head(backbone: str,
     Returns:
         HeadResult: The numbers.
     """
-    from mmengine.structures import PixelData
-    from mmseg.structures import SegDataSample
-
     torch.manual_seed(0)
     model = build_segmentor(backbone, head, num_classes).to(device)
     head_params = sum(p.numel() for p in model.decode_head.parameters())
@@ -386,12 +492,7 @@ def benchmark_head(backbone: str,
     forward_ms = time_median(forward, device, warmup, repeats)
     forward_peak = peak_bytes(forward, device)
 
-    samples = []
-    for _ in range(batch):
-        sample = SegDataSample(metainfo=meta)
-        sample.gt_sem_seg = PixelData(
-            data=torch.randint(0, num_classes, (1, *size), device=device))
-        samples.append(sample)
+    samples = random_samples(batch, size, num_classes, device)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
 
     def train_step() -> None:

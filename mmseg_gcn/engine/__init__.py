@@ -4,12 +4,12 @@ from .checkpoint import (MMENGINE_CHECKPOINT_GLOBALS, SAFE_GLOBALS_ENV,
                          install_safe_checkpoint_loading,
                          load_local_checkpoint)
 from .distributed import setup_cpu_distributed, use_cpu_batch_norm
-from .launch import (load_run_config, parse_args_with_launcher,
+from .launch import (build_runner, load_run_config, parse_args_with_launcher,
                      set_data_root, set_max_iters, use_test_time_augmentation)
 
 __all__ = [
     'MMENGINE_CHECKPOINT_GLOBALS', 'SAFE_GLOBALS_ENV',
-    'UntrustedCheckpointError', 'allow_checkpoint_globals',
+    'UntrustedCheckpointError', 'allow_checkpoint_globals', 'build_runner',
     'check_checkpoint_is_safe', 'install_safe_checkpoint_loading',
     'load_local_checkpoint', 'load_run_config', 'parse_args_with_launcher',
     'set_data_root', 'set_max_iters', 'setup_cpu_distributed',

@@ -1,11 +1,13 @@
 """The command-line and config handling shared by the training and testing
-tools."""
+tools, and the one way they build a Runner (:func:`build_runner`)."""
 import argparse
 import os
 import os.path as osp
 from typing import Optional, Sequence
 
 from mmengine.config import Config
+from mmengine.runner import Runner
+from mmseg.registry import RUNNERS
 
 from ..datasets import check_dataset_paths, leaf_datasets
 from .cfg_options import merge_cfg_options
@@ -76,6 +78,22 @@ def load_run_config(config: str,
     set_dist_timeout(cfg, launcher)
     setup_cpu_distributed(cfg, launcher)
     return cfg
+
+
+def build_runner(cfg: Config) -> Runner:
+    """Builds the Runner of a run config, as mmengine's tools do.
+
+    Args:
+        cfg (Config): a run config, e.g. from :func:`load_run_config`.
+
+    Returns:
+        Runner: an instance of the registered Runner subclass that the
+        config's ``runner_type`` names, or of mmengine's ``Runner`` if it
+        names none.
+    """
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)
 
 
 def use_test_time_augmentation(cfg: Config) -> None:

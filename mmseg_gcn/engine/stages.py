@@ -47,7 +47,6 @@ from mmengine.dist import (barrier, broadcast_object_list, get_rank,
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
-from mmseg.registry import RUNNERS
 
 from ..datasets import check_dataset_paths
 from .cfg_options import CfgOptionsError, merge_cfg_options
@@ -55,7 +54,7 @@ from .checkpoint import (UntrustedCheckpointError, check_checkpoint_is_safe,
                          load_local_checkpoint)
 from .distributed import set_dist_timeout, setup_cpu_distributed
 from .head_channels import HeadChannelsError, check_head_channels
-from .launch import load_run_config
+from .launch import build_runner, load_run_config
 from .resume import (ResumeCheckpointError, ResumePoint, checkpoint_folder,
                      find_resume_checkpoint)
 
@@ -66,7 +65,8 @@ DONE_MARKER = 'stage_done.json'
 #: The final weights of a finished stage, in its folder.
 FINAL_WEIGHTS = 'final.pth'
 
-_DATALOADERS = ('train_dataloader', 'val_dataloader')
+#: The dataloaders a training run reads (their data is checked first).
+TRAIN_DATALOADERS = ('train_dataloader', 'val_dataloader')
 
 
 class StageError(RuntimeError):
@@ -417,7 +417,7 @@ def _train_stage(stage: Stage, plan: dict, launcher: str,
         launcher=launcher,
         work_dir=stage.work_dir,
         cfg_options=copy.deepcopy(cfg_options),
-        dataloaders=_DATALOADERS)
+        dataloaders=TRAIN_DATALOADERS)
     if cfg_hook is not None:
         cfg_hook(cfg)
     # mmengine keys its logger, message hub and visualizer by name: each
@@ -434,8 +434,7 @@ def _train_stage(stage: Stage, plan: dict, launcher: str,
         if plan['load_from'] is not None:
             cfg.load_from = plan['load_from']
 
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner = build_runner(cfg)
     runner.logger.info(f'{stage.label} of the schedule: config '
                        f'{stage.config}, folder {stage.work_dir}')
     runner.train()
@@ -481,7 +480,7 @@ def run_schedule(schedule: str,
         try:
             configs[stage.index] = cfg = _stage_cfg(stage, cfg_options)
             if not osp.isfile(stage.done_marker):
-                check_dataset_paths(cfg, *_DATALOADERS)
+                check_dataset_paths(cfg, *TRAIN_DATALOADERS)
                 check_head_channels(cfg)
         except (CfgOptionsError, FileNotFoundError,
                 HeadChannelsError) as error:
@@ -531,7 +530,8 @@ def run_schedule(schedule: str,
 
 
 __all__ = [
-    'DONE_MARKER', 'FINAL_WEIGHTS', 'SCHEDULE_KEY', 'Stage', 'StageError',
+    'DONE_MARKER', 'FINAL_WEIGHTS', 'SCHEDULE_KEY', 'TRAIN_DATALOADERS',
+    'Stage', 'StageError',
     'is_schedule_config', 'latest_checkpoint', 'load_schedule',
     'run_schedule', 'verify_final_weights', 'write_final_weights'
 ]

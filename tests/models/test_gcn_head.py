@@ -46,7 +46,8 @@ def test_default_structure_and_param_count():
     assert [g.kernel_size for g in head.classifiers] == [15] * 4
     assert not hasattr(head, 'conv_seg')
     assert head.dropout is None
-    assert GCN_K15 == 2_472_120
+    assert sum(num_params(g) for g in head.classifiers) == GCN_K15 \
+        == 2_472_120
     assert num_params(head) == GCN_K15 + BRS + DECONVS == 2_545_242
 
 

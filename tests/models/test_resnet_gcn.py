@@ -7,7 +7,9 @@ from mmseg.models.backbones.resnet import Bottleneck
 from mmseg.registry import MODELS
 
 import mmseg_gcn  # noqa: F401
+from mmseg_gcn.analysis.paper_tables import FLOPS_TOLERANCE
 from mmseg_gcn.models import GCNBottleneck, ResNetGCN
+from mmseg_gcn.paper_numbers import TABLE11_GFLOPS
 
 
 def num_params(module: torch.nn.Module) -> int:
@@ -98,6 +100,9 @@ def test_flops_match_resnet50(backbone, resnet50):
     assert ours['flops'] == pytest.approx(ref['flops'], rel=0.05)
     assert ours['flops'] == 4_213_669_152
     assert ref['flops'] == 4_109_364_224
+    for flops in (ours['flops'], ref['flops']):
+        assert flops / 1e9 == pytest.approx(TABLE11_GFLOPS,
+                                            rel=FLOPS_TOLERANCE)
     # the paper's k and m' make the GCN stages lighter in parameters (87%)
     assert ours['params'] == 20_496_780
     assert ours['params'] / ref['params'] == pytest.approx(0.872, abs=1e-3)

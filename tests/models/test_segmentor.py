@@ -83,6 +83,7 @@ def test_r152_config_follows_the_paper():
     assert preprocessor.std == [58.395, 57.12, 57.375]
 
 
+@pytest.mark.slow
 def test_r152_segmentor_loss_and_predict_at_512():
     torch.manual_seed(0)
     model = build_cpu_model(R152_CONFIG)
