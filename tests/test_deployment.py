@@ -22,6 +22,8 @@ ONE_THREAD = {'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
 # odd, not multiples of any stride of the network, none the export size
 ODD_SIZES = ((97, 131), (75, 61), (33, 161))
 
+pytestmark = pytest.mark.slow  # each test runs a tool in a new Python process
+
 
 def require_onnxruntime():
     try:

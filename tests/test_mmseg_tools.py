@@ -4,6 +4,7 @@ run as a user runs them."""
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import REPO, VOC_SUBDIR, run_tool
 from PIL import Image
 
@@ -11,6 +12,8 @@ TOOLS = REPO / 'tools' / 'analysis'
 ONE_THREAD = {'OMP_NUM_THREADS': '1', 'MKL_NUM_THREADS': '1'}
 DEMO_CONFIG = (REPO / 'configs' / 'demo' /
                'gcn_r18-d32_1xb8-1k_demo-voc12aug-96x96.py')
+
+pytestmark = pytest.mark.slow  # each test runs a tool in a new Python process
 
 
 def test_get_flops_counts_the_paper_model(tmp_path):
