@@ -3,11 +3,10 @@ package loaded (see ``tools/train.py`` for what that adds)."""
 import argparse
 import os.path as osp
 
-from mmengine.config import DictAction
-
 from mmseg_gcn.engine import (build_runner, load_run_config,
                               parse_args_with_launcher,
                               use_test_time_augmentation)
+from mmseg_gcn.engine.cfg_options import add_cfg_options_argument
 from mmseg_gcn.engine.distributed import exit_tool
 from mmseg_gcn.engine.errors import run_reporting_errors
 from mmseg_gcn.models.segmentors import add_crf_to_config
@@ -34,13 +33,7 @@ def parse_args() -> argparse.Namespace:
         'will be automatically saved to the work_dir/timestamp/show_dir')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. A key the config '
-        'does not have is refused; write +xxx=yyy to add one on purpose.')
+    add_cfg_options_argument(parser)
     parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
     parser.add_argument(

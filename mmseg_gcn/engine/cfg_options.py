@@ -25,13 +25,14 @@ checked either. List items are addressed by index
 (``train_dataloader.dataset.datasets.0.data_root=...``), and the index must
 exist.
 """
+import argparse
 import copy
 import difflib
 import fnmatch
 import inspect
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 #: Prefix of a ``--cfg-options`` key that adds a new key on purpose.
 NEW_KEY_PREFIX = '+'
@@ -257,6 +258,25 @@ class _KeyChecker:
                 child = {} if self._fixed_keys(child_path) else _UNCHECKED
             if isinstance(value, dict) and child is not _UNCHECKED:
                 self._walk(value, child, child_path)
+
+
+def add_cfg_options_argument(parser: argparse.ArgumentParser,
+                             where: str = '') -> None:
+    """Adds mmseg's ``--cfg-options`` to a tool's command line, with the
+    rule :func:`merge_cfg_options` applies (unknown keys are refused).
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        where (str): Where the overrides apply, for the help text, e.g.
+            ``' (in every stage config of a schedule)'``. Defaults to ''.
+    """
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help=f'override settings of the config{where}, as xxx=yyy (a list '
+        f'as key="[a,b]" or key=a,b); a key the config does not have is '
+        f'refused: write +xxx=yyy to add one on purpose.')
 
 
 def merge_cfg_options(cfg: Config, options: Optional[dict]) -> Config:

@@ -14,9 +14,10 @@ import logging
 import os
 from typing import Optional
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import print_log
 
+from .cfg_options import add_cfg_options_argument
 from .launch import build_runner, load_run_config, parse_args_with_launcher
 from .resume import checkpoint_folder, find_resume_checkpoint
 from .stages import TRAIN_DATALOADERS, is_schedule_config, run_schedule
@@ -54,16 +55,7 @@ def parse_train_args(description: str,
         default=False,
         help='enable automatic-mixed-precision training (in every stage of '
         'a schedule)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config (in every stage '
-        'config of a schedule), the key-value pair in xxx=yyy format will be '
-        'merged into config file. If the value to be overwritten is a list, '
-        'it should be like key="[a,b]" or key=a,b It also allows nested '
-        'list/tuple values, e.g. key="[(a,b),(c,d)]" Note that the '
-        'quotation marks are necessary and that no white space is allowed.')
+    add_cfg_options_argument(parser, ' (in every stage config of a schedule)')
     return parse_args_with_launcher(parser)
 
 

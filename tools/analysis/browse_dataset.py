@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.utils import ProgressBar
 from mmseg.registry import DATASETS, VISUALIZERS
 from mmseg.utils import register_all_modules
 
-from mmseg_gcn.engine.cfg_options import merge_cfg_options
+from mmseg_gcn.engine.cfg_options import (add_cfg_options_argument,
+                                          merge_cfg_options)
 from mmseg_gcn.engine.errors import run_reporting_errors
 
 
@@ -51,13 +52,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         type=float,
         default=2,
         help='the interval of show (s)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. A key the config '
-        'does not have is refused; write +xxx=yyy to add one on purpose.')
+    add_cfg_options_argument(parser)
     return parser.parse_args(argv)
 
 

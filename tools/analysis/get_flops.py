@@ -19,13 +19,14 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from mmengine.analysis import get_model_complexity_info
 from mmengine.analysis.print_helper import _format_size
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from mmseg_gcn.engine.cfg_options import merge_cfg_options
+from mmseg_gcn.engine.cfg_options import (add_cfg_options_argument,
+                                          merge_cfg_options)
 from mmseg_gcn.engine.errors import run_reporting_errors
 
 #: Heads whose FLOPs mmseg's script does not count either.
@@ -51,13 +52,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         nargs='+',
         default=[2048, 1024],
         help='input image size: one number for a square, or H W')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. A key the config '
-        'does not have is refused; write +xxx=yyy to add one on purpose.')
+    add_cfg_options_argument(parser)
     args = parser.parse_args(argv)
     if len(args.shape) not in (1, 2) or min(args.shape) < 1:
         parser.error(f'--shape takes one size (a square) or two (H W), each '

@@ -34,14 +34,15 @@ from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 from mmseg_gcn.apis import CheckpointMismatchError
 from mmseg_gcn.apis.inference import _check_weights_fit
-from mmseg_gcn.engine.cfg_options import merge_cfg_options
+from mmseg_gcn.engine.cfg_options import (add_cfg_options_argument,
+                                          merge_cfg_options)
 from mmseg_gcn.engine.checkpoint import load_local_checkpoint
 from mmseg_gcn.engine.errors import run_reporting_errors
 from mmseg_gcn.engine.head_channels import check_head_channels
@@ -148,12 +149,7 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default=1e-5,
         help='see --atol; float32 rounding grows with the logits and the '
         'depth of the network (default: 1e-5)')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings of the config (xxx=yyy); a key the config '
-        'does not have is refused; write +xxx=yyy to add one on purpose.')
+    add_cfg_options_argument(parser)
     args = parser.parse_args(argv)
     if min(args.shape) < 1:
         parser.error(f'--shape must be two sizes >= 1 (H W), got '
