@@ -39,6 +39,27 @@ def parse_args_with_launcher(
     return args
 
 
+def load_config(config: str, cfg_options: Optional[dict] = None) -> Config:
+    """Reads a config file and applies ``--cfg-options`` (keys the config
+    does not have are refused, see :mod:`mmseg_gcn.engine.cfg_options`).
+
+    Args:
+        config (str): config file path.
+        cfg_options (dict, optional): ``--cfg-options`` overrides; a key
+            that starts with ``+`` adds a new key on purpose.
+
+    Returns:
+        Config: the config.
+    """
+    if not osp.isfile(config):
+        raise FileNotFoundError(
+            f'config {config!r} does not exist; give the path of a config '
+            f'file, e.g. configs/gcn/gcn_r152_voc.py.')
+    cfg = Config.fromfile(config)
+    merge_cfg_options(cfg, cfg_options)
+    return cfg
+
+
 def load_run_config(config: str,
                     launcher: str = 'none',
                     work_dir: Optional[str] = None,
@@ -63,11 +84,8 @@ def load_run_config(config: str,
     Returns:
         Config: the config to build the Runner from.
     """
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'Config file {config!r} does not exist.')
-    cfg = Config.fromfile(config)
+    cfg = load_config(config, cfg_options)
     cfg.launcher = launcher
-    merge_cfg_options(cfg, cfg_options)
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:

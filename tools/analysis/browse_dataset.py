@@ -15,18 +15,16 @@ cv::Mat``, mmseg issue #3405). Here the image is made contiguous first.
 import argparse
 import os.path as osp
 import sys
-from pathlib import Path
 from typing import Optional, Sequence
 
 import numpy as np
-from mmengine.config import Config
 from mmengine.utils import ProgressBar
 from mmseg.registry import DATASETS, VISUALIZERS
 from mmseg.utils import register_all_modules
 
-from mmseg_gcn.engine.cfg_options import (add_cfg_options_argument,
-                                          merge_cfg_options)
+from mmseg_gcn.engine.cfg_options import add_cfg_options_argument
 from mmseg_gcn.engine.errors import run_reporting_errors
+from mmseg_gcn.engine.launch import load_config
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -73,12 +71,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         int: Exit status.
     """
     args = parse_args(argv)
-    if not Path(args.config).is_file():
-        raise FileNotFoundError(
-            f'config {args.config!r} does not exist; give the path of a '
-            f'config file.')
-    cfg = Config.fromfile(args.config)
-    merge_cfg_options(cfg, args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
 
     # register all modules in mmseg into the registries
     register_all_modules()

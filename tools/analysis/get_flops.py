@@ -13,7 +13,6 @@ auxiliary head, which inference does not run, is left out, as in mmseg.
 """
 import argparse
 import sys
-from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 import torch
@@ -25,9 +24,9 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from mmseg_gcn.engine.cfg_options import (add_cfg_options_argument,
-                                          merge_cfg_options)
+from mmseg_gcn.engine.cfg_options import add_cfg_options_argument
 from mmseg_gcn.engine.errors import run_reporting_errors
+from mmseg_gcn.engine.launch import load_config
 
 #: Heads whose FLOPs mmseg's script does not count either.
 UNSUPPORTED_HEADS = ('MaskFormerHead', 'Mask2FormerHead')
@@ -122,13 +121,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         int: Exit status.
     """
     args = parse_args(argv)
-    if not Path(args.config).is_file():
-        raise FileNotFoundError(
-            f'config {args.config!r} does not exist; give the path of a '
-            f'config file, e.g. configs/gcn/gcn_r152_voc.py.')
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     cfg.log_level = 'WARN'
-    merge_cfg_options(cfg, args.cfg_options)
     result = count_flops(cfg, input_shape(args.shape))
 
     split_line = '=' * 30

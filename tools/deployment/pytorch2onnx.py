@@ -41,11 +41,11 @@ from mmseg.registry import MODELS
 
 from mmseg_gcn.apis import CheckpointMismatchError
 from mmseg_gcn.apis.inference import _check_weights_fit
-from mmseg_gcn.engine.cfg_options import (add_cfg_options_argument,
-                                          merge_cfg_options)
+from mmseg_gcn.engine.cfg_options import add_cfg_options_argument
 from mmseg_gcn.engine.checkpoint import load_local_checkpoint
 from mmseg_gcn.engine.errors import run_reporting_errors
 from mmseg_gcn.engine.head_channels import check_head_channels
+from mmseg_gcn.engine.launch import load_config
 
 Size = Tuple[int, int]
 
@@ -293,16 +293,11 @@ def load_segmentor(config: str, checkpoint: str,
         UntrustedCheckpointError: for a file that is not a safe checkpoint.
         CheckpointMismatchError: if names or shapes of the weights differ.
     """
-    if not osp.isfile(config):
-        raise FileNotFoundError(
-            f'CONFIG {config!r} does not exist; give the config file the '
-            f'model was trained with (a copy is saved in its work dir).')
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(
             f'CHECKPOINT {checkpoint!r} does not exist; give a .pth file '
             f'written by training (e.g. work_dirs/<config>/iter_*.pth).')
-    cfg = Config.fromfile(config)
-    merge_cfg_options(cfg, cfg_options)
+    cfg = load_config(config, cfg_options)
     check_head_channels(cfg)
     state = load_local_checkpoint(checkpoint, map_location='cpu')
     if not isinstance(state, dict):
