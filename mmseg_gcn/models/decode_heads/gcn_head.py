@@ -306,7 +306,7 @@ class GCNHead(BaseDecodeHead):
                 f'kernel_size has {len(kernel_sizes)} entries but there are '
                 f'{len(in_channels)} levels; give one odd size for all levels '
                 f'(e.g. 15) or one per level.')
-        # the rules of the parts live with the parts; checked here too so
+        # the parts' own checks (one message per rule), called here too so
         # that every argument is checked before anything is built
         if check_classifier(classifier) != '1x1':
             for k in kernel_sizes:
