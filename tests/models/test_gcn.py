@@ -120,3 +120,21 @@ def test_training_form_has_the_maths_of_the_direct_form(channels_last):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
     with torch.no_grad():
         torch.testing.assert_close(gcn(x), ref)
+
+
+@pytest.mark.parametrize('kernel_size, bias', [(5, True), (15, False)])
+def test_inference_form_has_the_maths_of_the_direct_form(kernel_size, bias):
+    # Without gradients on a channels-last map, the first conv of each
+    # branch is one matrix product over all taps; equal to the direct form.
+    torch.manual_seed(0)
+    gcn = GCN(6, 4, kernel_size=kernel_size, bias=bias)
+    if bias:
+        for p in gcn.parameters():
+            if p.dim() == 1:
+                torch.nn.init.normal_(p)
+    x = torch.randn(2, 6, 9, 13).contiguous(memory_format=torch.channels_last)
+    with torch.no_grad():
+        got = gcn(x)
+        expected = gcn._forward_direct(x.contiguous())
+    assert got.shape == (2, 4, 9, 13)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)

@@ -11,14 +11,10 @@ from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
 from ..layers import (BoundaryRefine, Upsample2x, build_classifier,
-                      check_classifier, check_kernel_size, check_upsample_mode)
+                      check_classifier, check_kernel_size, check_upsample_mode,
+                      is_tracing)
 
 Size = Tuple[int, int]
-
-
-def _is_tracing() -> bool:
-    """Whether the forward is being traced or exported rather than run."""
-    return torch.jit.is_tracing() or torch.compiler.is_compiling()
 
 
 # BaseDecodeHead arguments that other heads use and this one cannot honour:
@@ -333,7 +329,7 @@ class GCNHead(BaseDecodeHead):
         """
         short_h = size[0] - x.shape[-2]
         short_w = size[1] - x.shape[-1]
-        if _is_tracing():
+        if is_tracing():
             # one op for every size (a negative pad crops)
             return F.pad(x, (0, short_w, 0, short_h), mode='replicate')
         x = x[..., :size[0], :size[1]]  # a view, no copy
