@@ -67,7 +67,8 @@ MODEL_SPECS: Dict[str, ModelSpec] = {
     'deeplabv3plus-r50-d8': _mmseg('DeepLabV3+-R50-d8', 'deeplabv3plus', 50),
     'upernet-r50': _mmseg('UPerNet-R50', 'upernet', 50, dilated=False),
 }
-# what a run compares unless told otherwise: the eight models
+# what a run compares unless told otherwise: our three GCNs and the five
+# mmseg segmentors a user would pick instead
 DEFAULT_MODELS = ('gcn-r152-d32', 'gcn-r101-d32', 'gcn-r50-d32', 'fcn-r101-d8',
                   'pspnet-r101-d8', 'deeplabv3-r101-d8',
                   'deeplabv3plus-r101-d8', 'upernet-r101')
