@@ -606,6 +606,26 @@ def _ratio(value: Optional[float], ref: Optional[float]) -> str:
     return f' ({value / ref:.2f}x)'
 
 
+def table_cell(value: Optional[float], ref: Optional[float], scale: float,
+               fmt: str) -> str:
+    """A table cell: ``value / scale`` in ``fmt``, then its ratio to ``ref``
+    in brackets when there is one; 'n/a' for a missing value.
+
+    Args:
+        value (float, optional): The measured value (None or NaN: none).
+        ref (float, optional): The reference value of the column (None: no
+            ratio).
+        scale (float): Divides the value for display (e.g. 1e6 for M).
+        fmt (str): Format of the scaled value, e.g. '.1f'.
+
+    Returns:
+        str: The cell text.
+    """
+    if value is None or value != value:
+        return 'n/a'
+    return format(value / scale, fmt) + _ratio(value, ref)
+
+
 def format_markdown(result: BenchmarkResult) -> str:
     """The result as a markdown table with ratios to GCNHead.
 
@@ -630,12 +650,6 @@ def format_markdown(result: BenchmarkResult) -> str:
     ref = result.heads[0]
     notes = []
 
-    def cell(value: Optional[float], ref_value: Optional[float], scale: float,
-             fmt: str) -> str:
-        if value is None or value != value:
-            return 'n/a'
-        return format(value / scale, fmt) + _ratio(value, ref_value)
-
     for r in result.heads:
         name = HEAD_NAMES[r.head]
         if r.note:
@@ -643,13 +657,13 @@ def format_markdown(result: BenchmarkResult) -> str:
             name += f' [{len(notes)}]'
         lines.append('| ' + ' | '.join([
             name,
-            cell(r.head_params, ref.head_params, 1e6, '.2f'),
-            cell(r.head_flops, ref.head_flops, 1e9, '.2f'),
-            cell(r.flops, ref.flops, 1e9, '.2f'),
-            cell(r.forward_ms, ref.forward_ms, 1, '.1f'),
-            cell(r.train_ms, ref.train_ms, 1, '.1f'),
-            cell(r.forward_peak, ref.forward_peak, mib, '.0f'),
-            cell(r.train_peak, ref.train_peak, mib, '.0f'),
+            table_cell(r.head_params, ref.head_params, 1e6, '.2f'),
+            table_cell(r.head_flops, ref.head_flops, 1e9, '.2f'),
+            table_cell(r.flops, ref.flops, 1e9, '.2f'),
+            table_cell(r.forward_ms, ref.forward_ms, 1, '.1f'),
+            table_cell(r.train_ms, ref.train_ms, 1, '.1f'),
+            table_cell(r.forward_peak, ref.forward_peak, mib, '.0f'),
+            table_cell(r.train_peak, ref.train_peak, mib, '.0f'),
         ]) + ' |')
     lines += [
         '', 'Ratios (in brackets) are to GCNHead. FLOPs are multiply-'

@@ -26,7 +26,6 @@ so that a burst of load on a shared machine hits all of them alike. Times
 are medians over ``repeats`` rounds after ``warmup`` untimed runs. Ratios
 are to GCN-R152-d32 (or the first model when it is not measured).
 """
-import math
 import statistics
 import sys
 import time
@@ -37,7 +36,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from .benchmark import (build_model_quietly, describe_machine, logits_flops,
-                        peak_bytes, random_samples, time_once,
+                        peak_bytes, random_samples, table_cell, time_once,
                         timing_method)
 from .flops_utilisation import (TRAIN_FORWARD_EQUIVALENTS,
                                 model_flops_utilisation, peak_tflops)
@@ -479,19 +478,6 @@ def _fill_mfu(size_result: SizeResult, result: WholeModelResult) -> None:
                                                   TRAIN_FORWARD_EQUIVALENTS)
 
 
-def _cell(value: Optional[float],
-          ref: Optional[float],
-          scale: float,
-          fmt: str,
-          ratio: bool = True) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return 'n/a'
-    text = format(value / scale, fmt)
-    if ratio and ref:
-        text += f' ({value / ref:.2f}x)'
-    return text
-
-
 def _head_share(r: ModelResult) -> str:
     """The decode head's forward time and its share of the forward."""
     if r.head_ms is None or not r.forward_ms:
@@ -547,18 +533,18 @@ def format_whole_model_markdown(result: WholeModelResult) -> str:
                 name += f' [{len(notes)}]'
             cells = [
                 name,
-                _cell(r.params, ref.params, 1e6, '.1f'),
-                _cell(r.flops, ref.flops, 1e9, '.1f'),
-                _cell(r.forward_ms, ref.forward_ms, 1, '.0f'),
+                table_cell(r.params, ref.params, 1e6, '.1f'),
+                table_cell(r.flops, ref.flops, 1e9, '.1f'),
+                table_cell(r.forward_ms, ref.forward_ms, 1, '.0f'),
                 _head_share(r),
-                _cell(r.train_ms, ref.train_ms, 1, '.0f'),
-                _cell(r.forward_peak, ref.forward_peak, mib, '.0f'),
-                _cell(r.train_peak, ref.train_peak, mib, '.0f'),
+                table_cell(r.train_ms, ref.train_ms, 1, '.0f'),
+                table_cell(r.forward_peak, ref.forward_peak, mib, '.0f'),
+                table_cell(r.train_peak, ref.train_peak, mib, '.0f'),
             ]
             if with_mfu:
                 cells += [
-                    _cell(r.forward_mfu, None, 0.01, '.1f', False) + ' %',
-                    _cell(r.train_mfu, None, 0.01, '.1f', False) + ' %'
+                    table_cell(r.forward_mfu, None, 0.01, '.1f') + ' %',
+                    table_cell(r.train_mfu, None, 0.01, '.1f') + ' %'
                 ]
             published = result.published.get(r.model)
             cells.append('' if published is None else
