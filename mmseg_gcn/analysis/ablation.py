@@ -54,6 +54,7 @@ from mmengine.hooks import Hook
 from .. import paper_numbers
 from ..datasets import check_dataset_paths
 from ..datasets.synthetic import generation_params
+from .progress import format_duration
 
 __all__ = [
     'AblationError', 'DATASETS', 'PAPER_TABLES', 'StudyOptions', 'Summary',
@@ -705,18 +706,6 @@ def summarize_runs(results: Sequence[dict]) -> Dict[str, VariantSummary]:
 # --------------------------------------------------------------------------
 # Reports: markdown, plot, raw numbers
 # --------------------------------------------------------------------------
-def format_duration(seconds: float) -> str:
-    """``'1h02m'``, ``'12m05s'`` or ``'42s'``."""
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f'{hours}h{minutes:02d}m'
-    if minutes:
-        return f'{minutes}m{secs:02d}s'
-    return f'{secs}s'
-
-
 def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]],
                     right: Sequence[bool]) -> List[str]:
     lines = ['| ' + ' | '.join(header) + ' |',

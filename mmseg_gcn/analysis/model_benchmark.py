@@ -42,6 +42,7 @@ from .flops_utilisation import (TRAIN_FORWARD_EQUIVALENTS,
                                 model_flops_utilisation, peak_tflops)
 from .model_specs import (DEFAULT_MODELS, MODEL_SPECS, REFERENCE_MODEL,
                           model_config)
+from .progress import format_duration
 from .published_accuracy import published_miou
 
 DEFAULT_SIZES = ((512, 512), (512, 1024))  # VOC crop, Cityscapes crop
@@ -129,11 +130,6 @@ def _check_int(name: str, value: object, low: int) -> None:
                          f'{value!r}.')
 
 
-def _format_seconds(seconds: float) -> str:
-    seconds = int(round(seconds))
-    return f'{seconds // 60}m{seconds % 60:02d}s'
-
-
 class _Schedule:
     """Counts the runs left and estimates the time they need (the ETA)
     from what each model took so far."""
@@ -188,9 +184,9 @@ class _Schedule:
     def line(self, what: str) -> str:
         elapsed = time.perf_counter() - self.start
         eta = self.eta()
-        eta_text = _format_seconds(eta) if eta is not None else \
+        eta_text = format_duration(eta) if eta is not None else \
             'after every model has run once'
-        return (f'{what} | elapsed {_format_seconds(elapsed)}, '
+        return (f'{what} | elapsed {format_duration(elapsed)}, '
                 f'ETA {eta_text}')
 
 
@@ -506,7 +502,7 @@ def format_whole_model_markdown(result: WholeModelResult) -> str:
         f'median of {result.repeats} interleaved rounds after '
         f'{result.warmup} warm-up run(s); {result.num_classes} classes; '
         f'random weights; {result.date}; whole run '
-        f'{_format_seconds(result.seconds)}.'
+        f'{format_duration(result.seconds)}.'
     ]
     with_mfu = result.peak_tflops is not None
     header = [

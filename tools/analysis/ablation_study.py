@@ -142,7 +142,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     """
     args = parse_args(argv)
     from mmseg_gcn.analysis.ablation import (AblationError, StudyOptions,
-                                             format_duration, run_study)
+                                             run_study)
+    from mmseg_gcn.analysis.progress import format_duration
 
     options = StudyOptions(
         dataset=args.dataset, variants=args.variants, seeds=args.seeds,
