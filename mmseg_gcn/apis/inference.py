@@ -140,7 +140,7 @@ class SegInferencer(MMSegInferencer):
             CheckpointMismatchError: If parameter names or shapes differ.
         """
         if checkpoint is not None:
-            _check_weights_fit(model, checkpoint)
+            check_weights_fit(model, checkpoint)
         super()._load_weights_to_model(model, checkpoint, cfg)
 
     def visualize(self, inputs: list, preds: List[SegDataSample],
@@ -164,14 +164,33 @@ class SegInferencer(MMSegInferencer):
                                  **kwargs)
 
 
-def _check_weights_fit(model: nn.Module, checkpoint: dict) -> None:
-    """Raises :class:`CheckpointMismatchError` unless the checkpoint holds
-    exactly the model's parameters and buffers, with the same shapes."""
+def checkpoint_weights(checkpoint: dict) -> dict:
+    """The weights a checkpoint holds, by parameter name: its
+    ``state_dict`` (or the dict itself), without the ``module.`` prefix of a
+    wrapped model.
+
+    Args:
+        checkpoint (dict): A loaded checkpoint.
+
+    Returns:
+        dict: Parameter and buffer names to tensors.
+    """
     weights = checkpoint.get('state_dict', checkpoint)
-    weights = {
+    return {
         k[len('module.'):] if k.startswith('module.') else k: v
         for k, v in weights.items()
     }
+
+
+def check_weights_fit(model: nn.Module, checkpoint: dict) -> None:
+    """Raises :class:`CheckpointMismatchError` unless the checkpoint holds
+    exactly the model's parameters and buffers, with the same shapes.
+
+    Args:
+        model (nn.Module): The model built from the config.
+        checkpoint (dict): A loaded checkpoint.
+    """
+    weights = checkpoint_weights(checkpoint)
     expected = model.state_dict()
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected))

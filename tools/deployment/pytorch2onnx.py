@@ -39,8 +39,8 @@ from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-from mmseg_gcn.apis import CheckpointMismatchError
-from mmseg_gcn.apis.inference import _check_weights_fit
+from mmseg_gcn.apis import (CheckpointMismatchError, check_weights_fit,
+                            checkpoint_weights)
 from mmseg_gcn.engine.cfg_options import add_cfg_options_argument
 from mmseg_gcn.engine.checkpoint import load_local_checkpoint
 from mmseg_gcn.engine.errors import run_reporting_errors
@@ -307,16 +307,12 @@ def load_segmentor(config: str, checkpoint: str,
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = revert_sync_batchnorm(MODELS.build(cfg.model))
     try:
-        _check_weights_fit(model, state)
+        check_weights_fit(model, state)
     except CheckpointMismatchError as error:
         raise CheckpointMismatchError(
             f'CHECKPOINT {checkpoint!r} does not fit CONFIG {config!r}: '
             f'{error}') from None
-    weights = state.get('state_dict', state)
-    model.load_state_dict({
-        k[len('module.'):] if k.startswith('module.') else k: v
-        for k, v in weights.items()
-    })
+    model.load_state_dict(checkpoint_weights(state))
     return model.eval(), cfg
 
 
