@@ -344,7 +344,6 @@ def run_whole_model_benchmark(
                 ) if amp else nullcontext
     schedule = _Schedule(models, sizes, warmup + repeats,
                          TRAIN_OVER_FORWARD * batch / forward_batch)
-    start = time.perf_counter()
     for size in sizes:
         result.sizes.append(
             _measure_size(contestants, size, batch, forward_batch, dev, warmup,
@@ -352,7 +351,7 @@ def run_whole_model_benchmark(
                           schedule, say))
     for size_result in result.sizes:
         _fill_mfu(size_result, result)
-    result.seconds = time.perf_counter() - start
+    result.seconds = time.perf_counter() - schedule.start
     return result
 
 
