@@ -11,6 +11,7 @@ from typing import Tuple
 import numpy as np
 import pytest
 import torch
+from checkpoint_crafting import Call, Global, dumps, write_zip_checkpoint
 from conftest import REPO, run_tool
 
 TOOL = REPO / 'tools' / 'deployment' / 'pytorch2onnx.py'
@@ -186,6 +187,25 @@ def test_missing_and_bad_checkpoint_are_refused(tmp_path):
     assert str(not_a_checkpoint) in result.stderr
     assert 'Traceback' not in result.stderr
     assert not out.exists()
+
+
+def test_a_checkpoint_that_would_run_code_is_refused(tmp_path):
+    # a pickle calling os.system: refused by name, and the command never runs
+    require_onnxruntime()
+    marker = tmp_path / 'ran'
+    hostile = tmp_path / 'hostile.pth'
+    write_zip_checkpoint(hostile, dumps({
+        'meta': {'iter': 1},
+        'state_dict': {},
+        'payload': Call(Global('os', 'system'), f'touch {marker}')
+    }))
+    out = tmp_path / 'model.onnx'
+    result = run_tool([str(TOOL), str(DEMO_CONFIG), str(hostile), '--out',
+                       str(out)], cwd=tmp_path)
+    assert result.returncode == 1
+    assert str(hostile) in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert not marker.exists() and not out.exists()
 
 
 def test_checkpoint_of_another_config_is_refused(tmp_path, checkpoint):
