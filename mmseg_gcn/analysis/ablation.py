@@ -54,6 +54,7 @@ from mmengine.hooks import Hook
 from .. import paper_numbers
 from ..datasets import check_dataset_paths
 from ..datasets.synthetic import generation_params
+from ..utils import write_json_atomically
 from .progress import format_duration
 
 __all__ = [
@@ -463,19 +464,6 @@ def load_result(path: str, settings: dict) -> Tuple[Optional[dict], str]:
     return result, ''
 
 
-def _write_json_atomically(path: str, data) -> None:
-    """Writes JSON through a temporary file, so ``path`` is whole or absent."""
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
-        with open(tmp, 'w', encoding='utf-8') as f:
-            json.dump(data, f, indent=2)
-            f.write('\n')
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def build_run_config(config: str, spec: RunSpec, data_root: str, iters: int,
                      keep_checkpoint: bool = False):
     """The config of one run: the base config with the variant's head, the
@@ -860,7 +848,7 @@ def write_raw(results: Sequence[dict], summaries: Dict[str, VariantSummary],
             paper_miou=PAPER_MIOU.get(name),
             **{key: vars(getattr(s, key))
                for key in ('miou', 'boundary_acc', 'internal_acc')})
-    _write_json_atomically(json_file, dict(meta, summary=summary,
+    write_json_atomically(json_file, dict(meta, summary=summary,
                                            runs=list(results)))
     fields = ['dataset', 'variant', 'seed', 'iters', 'miou', 'boundary_acc',
               'internal_acc', 'band_fraction', 'classifier_params',
@@ -1086,7 +1074,7 @@ def run_study(options: StudyOptions) -> StudyReport:
             result = dict(
                 format=RESULT_FORMAT, settings=settings[spec], **outcome,
                 finished=datetime.datetime.now().isoformat(timespec='seconds'))
-            _write_json_atomically(spec.result_file, result)
+            write_json_atomically(spec.result_file, result)
             results[spec] = result
             trained += 1
             progress.times.append(outcome['wall_time_s'])

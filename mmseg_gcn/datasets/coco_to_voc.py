@@ -35,11 +35,13 @@ import os
 import os.path as osp
 from dataclasses import dataclass
 from multiprocessing import Pool
+from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
 
+from ..utils import TMP_SUFFIX, atomic_write
 from .palette import voc_palette
 
 #: COCO category name -> PASCAL VOC class name, for the 20 VOC classes.
@@ -76,7 +78,6 @@ VOC_CLASSES: Tuple[str, ...] = (
 #: Label of crowd regions.
 IGNORE_INDEX = 255
 
-_TMP_SUFFIX = '.tmp'
 
 
 @dataclass(frozen=True)
@@ -192,13 +193,8 @@ def save_label(label: np.ndarray, path: str) -> None:
     """
     image = Image.fromarray(label)
     image.putpalette(voc_palette())  # 'L' -> 'P', values unchanged
-    tmp = f'{path}.{os.getpid()}{_TMP_SUFFIX}'
-    try:
-        image.save(tmp, format='PNG')
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    atomic_write(path, lambda tmp: image.save(tmp, format='PNG'),
+                 fsync=False)
 
 
 def _convert_image(task: Tuple[List[dict], int, int, Dict[int, int], str]
@@ -248,7 +244,7 @@ def convert_split(coco_root: str,
     split_dir = osp.join(out_dir, split)
     os.makedirs(split_dir, exist_ok=True)
     # files left by an interrupted run; complete labels are never temporary
-    for stale in glob.glob(osp.join(split_dir, f'*{_TMP_SUFFIX}')):
+    for stale in glob.glob(osp.join(split_dir, f'*{TMP_SUFFIX}')):
         os.remove(stale)
 
     coco = COCO(ann_file)
@@ -293,10 +289,8 @@ def convert_split(coco_root: str,
 
     list_file = osp.join(out_dir, f'{split}.txt')
     names = ''.join(f'{kept[i]}\n' for i in image_ids if i in kept)
-    tmp = f'{list_file}.{os.getpid()}{_TMP_SUFFIX}'
-    with open(tmp, 'w', encoding='utf-8') as f:
-        f.write(names)
-    os.replace(tmp, list_file)
+    atomic_write(list_file,
+                 lambda tmp: Path(tmp).write_text(names, encoding='utf-8'))
     return SplitSummary(split, len(image_ids), len(kept),
                         sum(results), existing, list_file)
 

@@ -49,6 +49,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
 
 from ..datasets import check_dataset_paths
+from ..utils import atomic_write
 from .cfg_options import CfgOptionsError, merge_cfg_options
 from .checkpoint import (UntrustedCheckpointError, check_checkpoint_is_safe,
                          load_local_checkpoint)
@@ -188,18 +189,6 @@ def _sha256(path: str) -> str:
     return digest.hexdigest()
 
 
-def _write_atomically(path: str, write: Callable[[str], None]) -> None:
-    """Writes ``path`` through a temporary file in the same folder, so that
-    ``path`` either does not exist or is complete."""
-    tmp = f'{path}.tmp{os.getpid()}'
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
-
-
 def _read_marker(stage: Stage) -> dict:
     try:
         with open(stage.done_marker, encoding='utf-8') as f:
@@ -294,7 +283,7 @@ def write_final_weights(stage: Stage, state_dict: Dict[str, torch.Tensor],
     """
     meta = dict(meta, stage=dict(index=stage.index, name=stage.name,
                                  config=stage.config))
-    _write_atomically(stage.final_weights,
+    atomic_write(stage.final_weights,
                       lambda tmp: torch.save(
                           dict(meta=meta, state_dict=state_dict), tmp))
     marker = dict(
@@ -310,7 +299,7 @@ def write_final_weights(stage: Stage, state_dict: Dict[str, torch.Tensor],
         with open(tmp, 'w', encoding='utf-8') as f:
             json.dump(marker, f, indent=2)
 
-    _write_atomically(stage.done_marker, write_marker)
+    atomic_write(stage.done_marker, write_marker)
     return stage.final_weights
 
 
@@ -366,7 +355,7 @@ def _broadcast(obj):
 
 def _say(message: str) -> None:
     if get_rank() == 0:
-        print(f'[train_stages] {message}', flush=True)
+        print(f'[schedule] {message}', flush=True)
 
 
 def _init_distributed(cfg: Config, launcher: str) -> None:

@@ -6,6 +6,11 @@ import os.path as osp
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Optional
 
+#: How the temporary file of :func:`atomic_write` ends: ``<path>.<pid>.tmp``.
+#: A file with this ending is never complete; one left by a killed process
+#: can be deleted.
+TMP_SUFFIX = '.tmp'
+
 
 def _fsync_folder(folder: str) -> None:
     """Makes a rename in ``folder`` durable (where the OS allows it)."""
@@ -23,8 +28,7 @@ def _fsync_folder(folder: str) -> None:
 
 @contextmanager
 def _temporary_beside(path: str) -> Iterator[str]:
-    tmp = osp.join(osp.dirname(path) or '.',
-                   f'.{osp.basename(path)}.tmp{os.getpid()}')
+    tmp = f'{path}.{os.getpid()}{TMP_SUFFIX}'
     try:
         yield tmp
     finally:
