@@ -50,6 +50,8 @@ import torch
 import torch.nn as nn
 from mmengine.config import Config
 
+from ..utils import check_int
+
 BACKBONE_DEPTHS = {'r50': 50, 'r101': 101, 'r152': 152}
 HEADS = ('gcn', 'fcn', 'psp', 'aspp', 'uper')
 HEAD_NAMES = dict(
@@ -564,10 +566,7 @@ def run_benchmark(
     for name, value, low in (('batch', batch, 1), ('repeats', repeats, 1),
                              ('warmup', warmup, 0), ('num_classes',
                                                      num_classes, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) \
-                or value < low:
-            raise ValueError(
-                f'{name} must be an integer >= {low}, got {value!r}.')
+        check_int(value, name, low)
     if len(size) != 2 or any(int(s) < 32 for s in size):
         raise ValueError(f'size must be (H, W) with H, W >= 32 (the '
                          f'backbone downsamples by 32), got {size!r}.')

@@ -35,6 +35,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from ..utils import check_int
 from .benchmark import (build_model_quietly, describe_machine, logits_flops,
                         peak_bytes, random_samples, table_cell, time_once,
                         timing_method)
@@ -122,12 +123,6 @@ class WholeModelResult:
     sizes: List[SizeResult] = field(default_factory=list)
     published: Dict[str, dict] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def _check_int(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f'{name} must be an integer >= {low}, got '
-                         f'{value!r}.')
 
 
 class _Schedule:
@@ -276,7 +271,7 @@ def run_whole_model_benchmark(
                                                    forward_batch, 1),
                              ('warmup', warmup, 1), ('repeats', repeats, 1),
                              ('num_classes', num_classes, 1)):
-        _check_int(name, value, low)
+        check_int(value, name, low)
     sizes = [tuple(int(v) for v in s) for s in sizes]
     if not sizes or any(len(s) != 2 or min(s) < MIN_SIZE for s in sizes):
         raise ValueError(f'sizes must be (H, W) pairs with H, W >= '

@@ -27,14 +27,10 @@ import torch
 from scipy import ndimage
 from torch import Tensor
 
+from ..utils import check_int
+
 Pixel = Tuple[int, int]
 ForwardFn = Callable[[Tensor], Tensor]
-
-
-def _check_positive_int(name: str, value: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f'{name} must be an integer >= 1, got {value!r}.')
-    return value
 
 
 def check_pixel(pixel: Sequence[int], size: Tuple[int, int]) -> Pixel:
@@ -77,17 +73,17 @@ def occluder_boxes(size: Tuple[int, int],
         np.ndarray: (N, 4) int array of ``y0, y1, x0, x1`` (end exclusive).
     """
     h, w = size
-    _check_positive_int('patch', patch)
+    check_int(patch, 'patch', 1)
     if (stride is None) == (num is None):
         raise ValueError('give exactly one of stride (a grid of occluders) '
                          'and num (random occluders).')
     if stride is not None:
-        _check_positive_int('stride', stride)
+        check_int(stride, 'stride', 1)
         ys, xs = np.meshgrid(
             np.arange(0, h, stride), np.arange(0, w, stride), indexing='ij')
         centres = np.stack([ys.ravel(), xs.ravel()], axis=1)
     else:
-        _check_positive_int('num', num)
+        check_int(num, 'num', 1)
         rng = np.random.default_rng(seed)
         centres = np.stack([rng.integers(0, h, num),
                             rng.integers(0, w, num)],
@@ -146,7 +142,7 @@ def occlusion_sensitivity(forward: ForwardFn,
     if inputs.dim() != 4 or inputs.shape[0] != 1:
         raise ValueError(f'inputs must be one image (1, C, H, W), got shape '
                          f'{tuple(inputs.shape)}.')
-    _check_positive_int('batch_size', batch_size)
+    check_int(batch_size, 'batch_size', 1)
     h, w = inputs.shape[-2:]
     if image_size is not None:
         if not (0 < image_size[0] <= h and 0 < image_size[1] <= w):

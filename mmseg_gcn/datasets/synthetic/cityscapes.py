@@ -23,7 +23,8 @@ import numpy as np
 from .dataset_root import (DatasetSummary, PathLike, _encode, _finish_root,
                            _prepare_root, _write_bytes, _write_list)
 from .drawing import IGNORE_INDEX, Appearance, _Canvas, _shape_mask
-from .sampling import _balanced_classes, _check_int
+from ...utils import check_int
+from .sampling import _balanced_classes
 
 __all__ = [
     'CITYSCAPES_APPEARANCE', 'CITYSCAPES_CLASSES', 'CityscapesSample',
@@ -193,8 +194,8 @@ def generate_cityscapes_sample(rng: np.random.Generator, height: int, width: int
     Raises:
         ValueError: If the size is too small or a class id is not a road user.
     """
-    _check_int('height', height, 32)
-    _check_int('width', width, 64)
+    check_int(height, 'height', 32)
+    check_int(width, 'width', 64)
     if class_ids is None:
         class_ids = rng.integers(11, 19, size=int(rng.integers(2, 6))).tolist()
     for class_id in class_ids:
@@ -341,11 +342,11 @@ def generate_cityscapes(out: PathLike, num_train: int = 12, num_val: int = 6,
     """
     for name, value in (('num_train', num_train), ('num_val', num_val),
                         ('num_extra', num_extra)):
-        _check_int(name, value, 1)
-    _check_int('width', width, 64)
+        check_int(value, name, 1)
+    check_int(width, 'width', 64)
     if width % 2:
         raise ValueError(f'width must be even (images are 2:1), got {width}')
-    _check_int('seed', seed, 0)
+    check_int(seed, 'seed', 0)
     root = Path(out) / 'cityscapes'
     params = dict(generator='cityscapes', num_train=num_train, num_val=num_val,
                   num_extra=num_extra, width=width, seed=seed)

@@ -55,7 +55,8 @@ import numpy as np
 # differ only in what the design above says.
 from .dataset_root import DatasetSummary, PathLike, _finish_root, _prepare_root
 from .drawing import IGNORE_INDEX, Appearance, _Canvas, _void_borders
-from .sampling import _balanced_classes, _check_int
+from ...utils import check_int
+from .sampling import _balanced_classes
 from .voc import (VOC_CLASSES, VOCSample, _voc_background, _voc_splits,
                   _write_voc_lists, _write_voc_sample)
 
@@ -181,8 +182,8 @@ def generate_context_sample(rng: np.random.Generator, size: int,
     Raises:
         ValueError: On bad sizes, areas or class ids, or objects that do not fit.
     """
-    _check_int('size', size, 64)
-    _check_int('void_width', void_width, 1)
+    check_int(size, 'size', 64)
+    check_int(void_width, 'void_width', 1)
     if not 0 < min_area <= max_area < 1:
         raise ValueError(f'need 0 < min_area <= max_area < 1, got {min_area}, '
                          f'{max_area}')
@@ -251,12 +252,12 @@ def generate_voc_context(out: PathLike, num_train: int = 400, num_aug: int = 0,
         FileExistsError: If the data set root holds data not written by the
             generator.
     """
-    _check_int('num_train', num_train, 1)
-    _check_int('num_aug', num_aug, 0)
-    _check_int('num_val', num_val, 1)
-    _check_int('size', size, 64)
-    _check_int('seed', seed, 0)
-    _check_int('void_width', void_width, 1)
+    check_int(num_train, 'num_train', 1)
+    check_int(num_aug, 'num_aug', 0)
+    check_int(num_val, 'num_val', 1)
+    check_int(size, 'size', 64)
+    check_int(seed, 'seed', 0)
+    check_int(void_width, 'void_width', 1)
     if not 0 <= two_object_share <= 1:
         raise ValueError(f'two_object_share must be in [0, 1], got {two_object_share}')
     if not 0 < min_area <= max_area < 1:

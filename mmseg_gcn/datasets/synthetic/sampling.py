@@ -7,14 +7,6 @@ from typing import List, Sequence
 import numpy as np
 
 
-def _check_int(name: str, value: int, minimum: int) -> None:
-    """Raises ValueError unless ``value`` is an int of at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f'{name} must be an integer, got {value!r}')
-    if value < minimum:
-        raise ValueError(f'{name} must be at least {minimum}, got {value}')
-
-
 def _balanced_classes(rng: np.random.Generator, counts: Sequence[int],
                       classes: Sequence[int]) -> List[List[int]]:
     """Draws object classes so that every class appears about equally often.

@@ -30,7 +30,8 @@ from .dataset_root import (DatasetSummary, PathLike, _encode, _finish_root,
                            _prepare_root, _save_pil, _write_bytes, _write_list)
 from .drawing import (IGNORE_INDEX, SHAPES, Appearance, _Canvas, _shape_mask,
                       _smooth_field, _void_borders)
-from .sampling import _balanced_classes, _check_int
+from ...utils import check_int
+from .sampling import _balanced_classes
 
 __all__ = [
     'VOC_APPEARANCE', 'VOC_CLASSES', 'VOC_PALETTE', 'VOCSample', 'generate_voc_sample',
@@ -154,9 +155,9 @@ def generate_voc_sample(rng: np.random.Generator, height: int, width: int,
     Raises:
         ValueError: If the size is below 32 or a class id is out of 1..20.
     """
-    _check_int('height', height, 32)
-    _check_int('width', width, 32)
-    _check_int('void_width', void_width, 1)
+    check_int(height, 'height', 32)
+    check_int(width, 'width', 32)
+    check_int(void_width, 'void_width', 1)
     num_classes = len(VOC_APPEARANCE)
     if class_ids is None:
         class_ids = rng.integers(1, num_classes, size=int(rng.integers(2, 6))).tolist()
@@ -265,11 +266,11 @@ def generate_voc_aug(out: PathLike, num_train: int = 48, num_aug: int = 16,
     """
     for name, value in (('num_train', num_train), ('num_aug', num_aug),
                         ('num_val', num_val)):
-        _check_int(name, value, 1)
-    _check_int('min_side', min_side, 32)
-    _check_int('max_side', max_side, min_side)
-    _check_int('seed', seed, 0)
-    _check_int('void_width', void_width, 1)
+        check_int(value, name, 1)
+    check_int(min_side, 'min_side', 32)
+    check_int(max_side, 'max_side', min_side)
+    check_int(seed, 'seed', 0)
+    check_int(void_width, 'void_width', 1)
     root = Path(out) / 'VOCdevkit' / 'VOC2012'
     params = dict(generator='voc_aug', num_train=num_train, num_aug=num_aug,
                   num_val=num_val, min_side=min_side, max_side=max_side, seed=seed,
