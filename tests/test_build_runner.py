@@ -41,10 +41,8 @@ def test_test_tool_builds_the_configs_runner_type(trained_work_dir,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('tool', ['train_stages.py', 'train.py'])
-def test_amp_is_enabled_in_every_stage_of_a_schedule(tool, demo_data,
-                                                     tmp_path):
-    """``--amp`` with either tool: each stage's Runner is built from a config
+def test_amp_is_enabled_in_every_stage_of_a_schedule(demo_data, tmp_path):
+    """``--amp`` with tools/train.py: each stage's Runner is built from a config
     with ``AmpOptimWrapper`` (its dumped config says so). The stages build
     their Runners but do not train: AMP needs an accelerator."""
     stage = write_config(tmp_path / 'stage.py', 'BuildOnlyRunner')
@@ -54,7 +52,7 @@ def test_amp_is_enabled_in_every_stage_of_a_schedule(tool, demo_data,
                         "dict(name='second', config='./stage.py')]\n")
     work_dir = tmp_path / 'work'
     result = run_tool(
-        [str(REPO / 'tools' / tool), str(schedule), '--amp', '--work-dir',
+        [str(REPO / 'tools' / 'train.py'), str(schedule), '--amp', '--work-dir',
          str(work_dir)],
         cwd=demo_data, env=TESTS_ON_PATH)
     log = result.stdout + result.stderr

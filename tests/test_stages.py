@@ -85,7 +85,7 @@ def test_rerun_skips_finished_stages(cityscapes_run, stage_data):
     assert returncode == 0
     finals = sorted(work_dir.glob('*/final.pth'))
     before = [p.stat().st_mtime_ns for p in finals]
-    result = run_tool([str(REPO / 'tools' / 'train_stages.py'),
+    result = run_tool([str(REPO / 'tools' / 'train.py'),
                        str(CITYSCAPES), '--work-dir', str(work_dir)],
                       cwd=stage_data)
     log = result.stdout + result.stderr
@@ -404,53 +404,48 @@ def test_truncated_last_checkpoint_gives_way_to_the_newest_intact_one(
                         weights(stage1 / 'iter_2.pth'))
 
 
-def schedule_errors_of_both_tools(work_dir: Path, stage_data: Path) -> list:
-    """The Cityscapes schedule in ``work_dir`` through tools/train_stages.py
-    and tools/train.py (which also runs schedules): each must stop with exit
-    code 1 and a one-line error, no traceback; returns the two lines."""
-    errors = []
-    for tool in ('train_stages.py', 'train.py'):
-        result = run_tool(
-            [str(REPO / 'tools' / tool), str(CITYSCAPES), '--work-dir',
-             str(work_dir), '--cfg-options', *to_cli(CITYSCAPES_OPTIONS)],
-            cwd=stage_data)
-        assert result.returncode == 1, result.stdout[-3000:] + result.stderr
-        assert 'Traceback' not in result.stderr, result.stderr
-        errors.append(result.stderr.strip().splitlines()[-1])
-    return errors
+def schedule_error(work_dir: Path, stage_data: Path) -> str:
+    """The Cityscapes schedule in ``work_dir`` through tools/train.py: it must
+    stop with exit code 1 and a one-line error, no traceback; returns the
+    line."""
+    result = run_tool(
+        [str(REPO / 'tools' / 'train.py'), str(CITYSCAPES), '--work-dir',
+         str(work_dir), '--cfg-options', *to_cli(CITYSCAPES_OPTIONS)],
+        cwd=stage_data)
+    assert result.returncode == 1, result.stdout[-3000:] + result.stderr
+    assert 'Traceback' not in result.stderr, result.stderr
+    return result.stderr.strip().splitlines()[-1]
 
 
 @pytest.mark.slow
-def test_tools_report_missing_previous_weights_the_same_way(
+def test_train_reports_missing_previous_weights_in_one_line(
         finished_cityscapes, stage_data):
     final = finished_cityscapes / 'stage1_coarse-fine' / 'final.pth'
     final.unlink()
-    errors = schedule_errors_of_both_tools(finished_cityscapes, stage_data)
-    assert errors[0] == errors[1]
-    assert errors[0].startswith(
+    error = schedule_error(finished_cityscapes, stage_data)
+    assert error.startswith(
         "error: The final weights of stage 1/2 'coarse+fine', "
         f'{final}, are missing; the next stage starts from them.')
-    assert 'stage_done.json' in errors[0]  # how to write it again
+    assert 'stage_done.json' in error  # how to write it again
     assert not (finished_cityscapes / 'stage2_fine').exists()
 
 
 @pytest.mark.slow
-def test_tools_report_an_unusable_checkpoint_the_same_way(copied_cityscapes,
-                                                          stage_data):
-    """No intact checkpoint left: tools/train_stages.py and tools/train.py
-    (which also runs schedules) stop with the same one-line error."""
+def test_train_reports_an_unusable_checkpoint_in_one_line(copied_cityscapes,
+                                                         stage_data):
+    """No intact checkpoint left: tools/train.py stops with a one-line
+    error."""
     _, copy = copied_cityscapes
     stage1 = copy / 'stage1_coarse-fine'
     (stage1 / 'last_checkpoint').write_text(str(stage1 / 'iter_2.pth'))
     for i in (1, 2):
         truncate(stage1 / f'iter_{i}.pth')
-    errors = schedule_errors_of_both_tools(copy, stage_data)
-    assert errors[0] == errors[1]
-    assert errors[0].startswith(
+    error = schedule_error(copy, stage_data)
+    assert error.startswith(
         "error: stage 1/2 'coarse+fine' was interrupted: Cannot resume from "
         f"{stage1 / 'iter_2.pth'}")
-    assert 'no other intact checkpoint' in errors[0]
-    assert f"delete {stage1 / 'last_checkpoint'}" in errors[0]
+    assert 'no other intact checkpoint' in error
+    assert f"delete {stage1 / 'last_checkpoint'}" in error
 
 
 @pytest.mark.slow

@@ -5,12 +5,12 @@ checkpoints safely on torch >= 2.6, checks that the dataset exists before
 building anything, and runs ``--launcher pytorch`` on CPU-only machines
 (gloo), e.g. ``bash tools/dist_train.sh CONFIG 2``. ``--resume`` resumes only
 from a checkpoint inside the work dir (see :mod:`mmseg_gcn.engine.resume`).
-A multi-stage schedule config trains as with ``tools/train_stages.py``: both
-tools run :func:`mmseg_gcn.engine.training.train` with the same options.
+A multi-stage schedule config (one that lists ``stages``) trains every
+unfinished stage in order (:func:`mmseg_gcn.engine.training.train`).
 
 An error the user can fix (missing data, a checkpoint that cannot be used, a
-bad schedule) ends it with an ``error: ...`` line and exit code 1, as
-``tools/train_stages.py`` does (:mod:`mmseg_gcn.engine.errors`).
+bad schedule) ends it with an ``error: ...`` line and exit code 1
+(:mod:`mmseg_gcn.engine.errors`).
 """
 from mmseg_gcn.engine.distributed import exit_tool
 from mmseg_gcn.engine.errors import run_reporting_errors

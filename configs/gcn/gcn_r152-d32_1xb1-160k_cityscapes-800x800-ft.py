@@ -1,6 +1,6 @@
 # Stage 2 of the paper's Cityscapes schedule (gcn_r152-d32_cityscapes-2stage.py):
 # fine train only (2,975 images), starting from stage 1's final weights
-# (tools/train_stages.py sets `load_from`; alone, this config starts from
+# (tools/train.py sets `load_from`; alone, this config starts from
 # ImageNet). Otherwise stage 1's model and test
 # (gcn_r152-d32_1xb1-320k_cityscapes-fine-coarse-800x800.py).
 _base_ = [

@@ -1,6 +1,6 @@
 # Stage 2 of the paper's VOC schedule (gcn_r152-d32_voc12-3stage.py): SBD + VOC
 # (10,582 images) padded to 512 x 512, starting from stage 1's final weights
-# (tools/train_stages.py sets `load_from`). Otherwise gcn_r152_voc.py.
+# (tools/train.py sets `load_from`). Otherwise gcn_r152_voc.py.
 _base_ = [
     '../_base_/models/gcn_r152.py',
     '../_base_/datasets/pascal_voc12_aug_512x512.py',

@@ -1,6 +1,6 @@
 # Stage 3 of the paper's VOC schedule (gcn_r152-d32_voc12-3stage.py): VOC 2012
 # train only (1,464 images) padded to 512 x 512, starting from stage 2's final
-# weights (tools/train_stages.py sets `load_from`). Otherwise gcn_r152_voc.py.
+# weights (tools/train.py sets `load_from`). Otherwise gcn_r152_voc.py.
 _base_ = [
     '../_base_/models/gcn_r152.py',
     '../_base_/datasets/pascal_voc12_aug_512x512.py',

@@ -1,7 +1,7 @@
 # The paper's final PASCAL VOC model: three stages, each from the previous
 # one's final weights: (1) COCO (VOC classes) + SBD + VOC at 640, (2) SBD + VOC
 # at 512, (3) VOC train at 512. Run all with
-#   python tools/train_stages.py configs/gcn/gcn_r152-d32_voc12-3stage.py
+#   python tools/train.py configs/gcn/gcn_r152-d32_voc12-3stage.py
 # (or bash tools/dist_train.sh THIS_FILE NUM_GPUS); the final model is
 # work_dirs/gcn_r152-d32_voc12-3stage/stage3_voc/final.pth.
 stages = [

@@ -1,13 +1,11 @@
-"""The one way to train, behind ``tools/train.py`` and
-``tools/train_stages.py``.
+"""The one way to train, behind ``tools/train.py``.
 
-Both tools take the same options (:func:`parse_train_args`) and call
-:func:`train`: a config trains with one Runner (built by
+The tool's options (:func:`parse_train_args`) go to :func:`train`: a config
+trains with one Runner (built by
 :func:`~mmseg_gcn.engine.launch.build_runner`); a multi-stage schedule (a
 config that lists ``stages``) trains every unfinished stage in order (see
-:mod:`mmseg_gcn.engine.stages`). Both tools end through
-:func:`~mmseg_gcn.engine.errors.run_reporting_errors`, so an error the user
-can fix reads the same from either.
+:mod:`mmseg_gcn.engine.stages`). The tool ends through
+:func:`~mmseg_gcn.engine.errors.run_reporting_errors`.
 """
 import argparse
 import logging
@@ -102,8 +100,7 @@ def train(config: str,
           resume: bool = False,
           amp: bool = False,
           cfg_options: Optional[dict] = None,
-          launcher: str = 'none',
-          schedule_only: bool = False) -> None:
+          launcher: str = 'none') -> None:
     """Trains a config, or every unfinished stage of a schedule.
 
     Args:
@@ -116,11 +113,9 @@ def train(config: str,
         cfg_options (dict, optional): ``--cfg-options`` overrides (applied
             to every stage config of a schedule).
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
-        schedule_only (bool): treat ``config`` as a schedule even if it
-            lists no ``stages``, so that it is refused as a bad schedule.
     """
     cfg_hook = enable_amp if amp else None
-    if schedule_only or is_schedule_config(config):
+    if is_schedule_config(config):
         run_schedule(config, work_dir=work_dir, cfg_options=cfg_options,
                      launcher=launcher, cfg_hook=cfg_hook)
         return
@@ -138,17 +133,14 @@ def train(config: str,
     build_runner(cfg).train()
 
 
-def train_from_args(args: argparse.Namespace,
-                    schedule_only: bool = False) -> None:
+def train_from_args(args: argparse.Namespace) -> None:
     """:func:`train` with the options of :func:`parse_train_args`.
 
     Args:
         args (argparse.Namespace): the parsed command line.
-        schedule_only (bool): see :func:`train`.
     """
     train(args.config, work_dir=args.work_dir, resume=args.resume,
-          amp=args.amp, cfg_options=args.cfg_options, launcher=args.launcher,
-          schedule_only=schedule_only)
+          amp=args.amp, cfg_options=args.cfg_options, launcher=args.launcher)
 
 
 __all__ = [
