@@ -118,9 +118,9 @@ def test_configs_are_at_most_three_bases_deep():
 
 def test_our_bases_override_at_most_one_primitive_base_of_ours():
     """A base of ours is read whole with mmseg's bases it names, or is a
-    small override of one primitive base of ours (the long schedules of the
-    40k one, the demo's 1.2k of its 1k), which itself inherits none of
-    ours."""
+    small override of one primitive base of ours (the other models of the
+    ResNet-152 one, the long schedules of the 40k one, the demo's 1.2k of
+    its 1k), which itself inherits none of ours."""
     ours = sorted((CONFIG_ROOT / '_base_').rglob('*.py'))
     assert ours
 
@@ -135,6 +135,10 @@ def test_our_bases_override_at_most_one_primitive_base_of_ours():
             assert our_bases(parents[0]) == [], base
             overrides[base.name] = parents[0].name
     assert overrides == {
+        'gcn_r18-s8_res3.py': 'gcn_r152.py',
+        'gcn_r18.py': 'gcn_r152.py',
+        'gcn_r50.py': 'gcn_r152.py',
+        'gcn_resnet50-gcn.py': 'gcn_r152.py',
         'schedule_demo_sgd-m0.9_1.2k.py': 'schedule_demo_sgd-m0.9_1k.py',
         'schedule_sgd-m0.99_160k.py': 'schedule_sgd-m0.99_40k.py',
         'schedule_sgd-m0.99_320k.py': 'schedule_sgd-m0.99_40k.py',
