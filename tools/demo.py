@@ -90,15 +90,7 @@ MODELS = (('1x1', '1x1 + BR baseline', dict(classifier='1x1')),
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parses the command line.
-
-    Args:
-        argv (Sequence[str], optional): Arguments without the program name;
-            defaults to ``sys.argv[1:]``.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
+    """Parses the command line: ``argv``, or ``sys.argv[1:]``."""
     parser = argparse.ArgumentParser(
         description='Train GCN + BR and the 1x1 baseline on synthetic data on '
         'a CPU, compare them and draw what they learned.',
@@ -363,14 +355,8 @@ def vrf_image(data_root: str) -> tuple:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Runs the demo.
-
-    Args:
-        argv (Sequence[str], optional): Arguments without the program name.
-
-    Returns:
-        int: Exit status.
-    """
+    """Runs the demo; returns the exit status
+    (``argv``: the arguments without the program name)."""
     args = parse_args(argv)
     start = time.perf_counter()
     try:

@@ -132,14 +132,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """Runs the study.
-
-    Args:
-        argv (list[str], optional): Arguments without the program name.
-
-    Returns:
-        int: Exit status.
-    """
+    """Runs the study; returns the exit status
+    (``argv``: the arguments without the program name)."""
     args = parse_args(argv)
     from mmseg_gcn.analysis.ablation import (AblationError, StudyOptions,
                                              run_study)

@@ -28,15 +28,8 @@ from mmseg_gcn.engine.launch import load_config
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parses mmseg's options of ``browse_dataset.py``.
-
-    Args:
-        argv (Sequence[str], optional): Arguments without the program name;
-            defaults to ``sys.argv[1:]``.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
+    """Parses mmseg's options of ``browse_dataset.py``
+    (``argv``, or ``sys.argv[1:]``)."""
     parser = argparse.ArgumentParser(description='Browse a dataset')
     parser.add_argument('config', help='train config file path')
     parser.add_argument(
@@ -62,14 +55,8 @@ def to_drawable(inputs) -> np.ndarray:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Draws (and shows and/or saves) every training sample.
-
-    Args:
-        argv (Sequence[str], optional): Arguments without the program name.
-
-    Returns:
-        int: Exit status.
-    """
+    """Draws (and shows and/or saves) every training sample; returns the exit status
+    (``argv``: the arguments without the program name)."""
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
 

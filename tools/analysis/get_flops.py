@@ -33,15 +33,8 @@ UNSUPPORTED_HEADS = ('MaskFormerHead', 'Mask2FormerHead')
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parses mmseg's options of ``get_flops.py``.
-
-    Args:
-        argv (Sequence[str], optional): Arguments without the program name;
-            defaults to ``sys.argv[1:]``.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
+    """Parses mmseg's options of ``get_flops.py``
+    (``argv``, or ``sys.argv[1:]``)."""
     parser = argparse.ArgumentParser(
         description='Get the FLOPs of a segmentor')
     parser.add_argument('config', help='train config file path')
@@ -112,14 +105,8 @@ def count_flops(cfg: Config, shape: Tuple[int, int, int]) -> dict:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Prints the FLOPs and parameters in mmseg's format.
-
-    Args:
-        argv (Sequence[str], optional): Arguments without the program name.
-
-    Returns:
-        int: Exit status.
-    """
+    """Prints the FLOPs and parameters in mmseg's format; returns the exit status
+    (``argv``: the arguments without the program name)."""
     args = parse_args(argv)
     cfg = load_config(args.config, args.cfg_options)
     cfg.log_level = 'WARN'

@@ -94,15 +94,7 @@ class Check(NamedTuple):
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    """Parses the command line.
-
-    Args:
-        argv (Sequence[str], optional): Arguments without the program name;
-            defaults to ``sys.argv[1:]``.
-
-    Returns:
-        argparse.Namespace: The parsed arguments.
-    """
+    """Parses the command line: ``argv``, or ``sys.argv[1:]``."""
     parser = argparse.ArgumentParser(
         description='Export a segmentor to ONNX (normalisation inside the '
         'graph, output at the input size) and verify it with onnxruntime.')
@@ -437,14 +429,8 @@ def report(check: Check, output: str) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Exports and verifies.
-
-    Args:
-        argv (Sequence[str], optional): Arguments without the program name.
-
-    Returns:
-        int: 0 when the graph matches torch at every size, 1 otherwise.
-    """
+    """Exports and verifies; returns the exit status
+    (``argv``: the arguments without the program name)."""
     args = parse_args(argv)
     require_onnx()
     out_dir = osp.dirname(osp.abspath(args.out))
