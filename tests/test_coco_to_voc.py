@@ -147,5 +147,9 @@ def test_tool(coco_root, tmp_path, capsys):
     for stem, label in expected_labels().items():
         np.testing.assert_array_equal(
             read(out / 'train2017' / f'{stem}.png'), label)
-    assert tool.main([str(coco_root), '--splits', 'val2017']) == 1
-    assert 'instances_val2017.json does not exist' in capsys.readouterr().err
+    # as from the command line: through the tools' one error entry
+    assert tool.run_reporting_errors(
+        lambda: tool.main([str(coco_root), '--splits', 'val2017'])) == 1
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and 'Traceback' not in err
+    assert 'instances_val2017.json does not exist' in err

@@ -46,6 +46,7 @@ for _message in ('pkg_resources is deprecated', '``build_loss`` would be',
     warnings.filterwarnings('ignore', message=_message)
 
 from mmseg_gcn.datasets.synthetic.context import CONTEXT_CLASSES  # noqa: E402
+from mmseg_gcn.engine.errors import ToolError, run_reporting_errors  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG_DIR = REPO / 'configs' / 'context'
@@ -366,8 +367,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                    for folder, _, head in MODELS]
     except (FileNotFoundError, FileExistsError, ValueError) as error:
         # a wrong path or a folder holding other data: say so, no traceback
-        print(f'error: {error}', file=sys.stderr)
-        return 1
+        raise ToolError(str(error)) from error
 
     from mmseg_gcn.analysis.valid_receptive_field import \
         compare_valid_receptive_fields
@@ -406,4 +406,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_reporting_errors(main))

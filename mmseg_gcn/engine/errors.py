@@ -9,7 +9,7 @@ Any other exception is a bug and keeps its traceback.
 """
 import os
 import sys
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence, Tuple, Type
 
 from .cfg_options import CfgOptionsError
 from .checkpoint import UntrustedCheckpointError
@@ -18,25 +18,39 @@ from .head_channels import HeadChannelsError
 from .resume import ResumeCheckpointError
 from .stages import StageError
 
+class ToolError(RuntimeError):
+    """An error the user can fix, found by a tool itself (e.g. a bad
+    argument): its message names the file or option and the fix."""
+
+
 #: Errors whose message is the whole story (data paths raise
 #: FileNotFoundError naming the path).
-EXPECTED_ERRORS = (StageError, UntrustedCheckpointError, ResumeCheckpointError,
+EXPECTED_ERRORS = (ToolError, StageError, UntrustedCheckpointError, ResumeCheckpointError,
                    CfgOptionsError, HeadChannelsError, DistTimeoutValueError,
                    FileNotFoundError)
 
 
-def _expected_message(error: BaseException) -> Optional[str]:
-    if isinstance(error, EXPECTED_ERRORS):
+def _expected_message(error: BaseException,
+                      expected: Tuple[Type[BaseException], ...]
+                      ) -> Optional[str]:
+    if isinstance(error, EXPECTED_ERRORS + expected):
         return str(error)
     return describe_collective_timeout(error)
 
 
-def run_reporting_errors(main: Callable[[], Optional[int]]) -> int:
+def run_reporting_errors(main: Callable[[], Optional[int]],
+                         expected: Sequence[Type[BaseException]] = ()) -> int:
     """Runs a tool's ``main`` and turns expected errors into an exit code.
+
+    Every tool ends through this one function, so that an error the user can
+    fix reads the same from each.
 
     Args:
         main (callable): the tool's entry point; returns an exit code or
             None (0).
+        expected (Sequence[type]): the tool's own expected errors, beside
+            :data:`EXPECTED_ERRORS` (e.g. ``ValueError`` for a tool whose
+            argument checks raise it).
 
     Returns:
         int: ``main``'s exit code, or 1 after printing ``error: <message>``
@@ -46,7 +60,7 @@ def run_reporting_errors(main: Callable[[], Optional[int]]) -> int:
     try:
         return main() or 0
     except Exception as error:  # noqa: B902 -- anything else is re-raised
-        message = _expected_message(error)
+        message = _expected_message(error, tuple(expected))
         if message is None:
             raise
     world_size = int(os.environ.get('WORLD_SIZE', '1'))
@@ -57,4 +71,4 @@ def run_reporting_errors(main: Callable[[], Optional[int]]) -> int:
     return 1
 
 
-__all__ = ['EXPECTED_ERRORS', 'run_reporting_errors']
+__all__ = ['EXPECTED_ERRORS', 'ToolError', 'run_reporting_errors']

@@ -29,6 +29,8 @@ for _message in ('pkg_resources is deprecated', '``build_loss`` would be',
                  'The draw is False'):
     warnings.filterwarnings('ignore', message=_message)
 
+from mmseg_gcn.engine.errors import ToolError, run_reporting_errors  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_TABLES = ['1', '3', '5']
 DEFAULT_SEEDS = [0, 1, 2]
@@ -148,8 +150,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         report = run_study(options)
     except (AblationError, FileNotFoundError, FileExistsError) as error:
-        print(f'error: {error}', file=sys.stderr)
-        return 1
+        raise ToolError(str(error)) from error
     except KeyboardInterrupt:
         print('\n[ablation] interrupted: finished runs are kept; run the '
               'same command again to continue.', file=sys.stderr)
@@ -167,4 +168,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_reporting_errors(main))

@@ -10,9 +10,11 @@ of the label)::
         --image demo.jpg --object-centre demo.png --out vrf.png
 """
 import argparse
+import sys
 
 from mmseg_gcn.analysis.valid_receptive_field import \
     compare_valid_receptive_fields
+from mmseg_gcn.engine.errors import ToolError, run_reporting_errors
 
 
 def parse_args() -> argparse.Namespace:
@@ -88,8 +90,8 @@ def main() -> None:
     args = parse_args()
     try:
         result = run(args)
-    except (FileNotFoundError, ValueError) as e:
-        raise SystemExit(f'error: {e}')
+    except (FileNotFoundError, ValueError) as error:
+        raise ToolError(str(error)) from error
     y, x = result['pixel']
     print(f'valid receptive field of the unit at (y={y}, x={x}) saved to '
           f"{result['out_file']}")
@@ -116,4 +118,4 @@ def run(args: argparse.Namespace) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(run_reporting_errors(main))

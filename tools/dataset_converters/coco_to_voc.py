@@ -14,6 +14,7 @@ import sys
 from typing import List, Optional
 
 from mmseg_gcn.datasets.coco_to_voc import convert_split
+from mmseg_gcn.engine.errors import ToolError, run_reporting_errors
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -59,8 +60,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 args.coco_root, split, out_dir=args.out_dir,
                 nproc=args.nproc)
         except (FileNotFoundError, ValueError) as error:
-            print(f'error: {error}', file=sys.stderr)
-            return 1
+            raise ToolError(str(error)) from error
         print(f'{split}: {summary.num_kept} of {summary.num_images} images '
               f'have VOC classes ({summary.num_written} labels written, '
               f'{summary.num_existing} already there); list: '
@@ -69,4 +69,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_reporting_errors(main))

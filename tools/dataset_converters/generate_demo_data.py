@@ -23,6 +23,7 @@ from typing import List, Optional
 
 from mmseg_gcn.datasets.synthetic import (generate_cityscapes, generate_voc_aug,
                                           generate_voc_context)
+from mmseg_gcn.engine.errors import ToolError, run_reporting_errors
 
 #: Default output folder of each --dataset choice.
 DEFAULT_OUT = {'context': 'data/context'}
@@ -102,8 +103,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         try:
             summary = job()
         except (ValueError, FileExistsError) as error:
-            print(f'error: {name}: {error}', file=sys.stderr)
-            return 2
+            raise ToolError(f'{name}: {error}') from error
         splits = ', '.join(f'{split} {n}' for split, n in summary.splits.items())
         print(f'{name}: wrote {summary.num_files} files to {summary.root} '
               f'({splits} images) in {time.perf_counter() - start:.1f} s')
@@ -111,4 +111,4 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(run_reporting_errors(main))

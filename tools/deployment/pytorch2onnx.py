@@ -468,13 +468,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return 0
 
 
-def _run() -> int:
-    try:
-        return run_reporting_errors(main)
-    except (ExportError, CheckpointMismatchError) as error:
-        print(f'error: {error}', file=sys.stderr, flush=True)
-        return 1
-
-
 if __name__ == '__main__':
-    sys.exit(_run())
+    sys.exit(
+        run_reporting_errors(main,
+                             expected=(ExportError, CheckpointMismatchError)))
