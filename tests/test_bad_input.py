@@ -37,7 +37,9 @@ def test_missing_data_root_is_named_before_training(tmp_path):
 
 
 def test_unreadable_image_is_named(workspace, monkeypatch):
-    dataset = _val_dataset(workspace, monkeypatch)
+    """In training; test pipelines load with mmseg's own LoadImageFromFile,
+    which mmseg's inference APIs look for by name."""
+    dataset = _train_dataset(workspace, monkeypatch)
     image_path = dataset.get_data_info(0)['img_path']
     with open(image_path, 'wb') as f:
         f.write(b'this is not a JPEG')
@@ -46,7 +48,7 @@ def test_unreadable_image_is_named(workspace, monkeypatch):
 
 
 def test_unreadable_label_is_named(workspace, monkeypatch):
-    dataset = _val_dataset(workspace, monkeypatch)
+    dataset = _train_dataset(workspace, monkeypatch)
     label_path = dataset.get_data_info(1)['seg_map_path']
     with open(label_path, 'wb') as f:
         f.write(b'\x89PNG broken')
@@ -76,7 +78,7 @@ def test_colour_label_is_rejected(workspace, monkeypatch):
 
 def test_empty_image_file_is_named(workspace, monkeypatch):
     """OpenCV raises its own cv2.error (no file name) on zero bytes."""
-    dataset = _val_dataset(workspace, monkeypatch)
+    dataset = _train_dataset(workspace, monkeypatch)
     image_path = dataset.get_data_info(0)['img_path']
     assert image_path.endswith('.jpg')
     open(image_path, 'wb').close()

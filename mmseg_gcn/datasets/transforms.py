@@ -13,7 +13,7 @@ from typing import Optional
 import cv2
 import mmcv
 import numpy as np
-from mmcv.transforms import LoadImageFromFile
+from mmcv.transforms import BaseTransform, LoadImageFromFile
 from mmengine import fileio
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
@@ -96,10 +96,7 @@ class CheckedLoadAnnotations(LoadAnnotations):
 
     def __init__(self, num_classes: int, ignore_index: int = 255,
                  **kwargs) -> None:
-        if not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(
-                f'CheckedLoadAnnotations: num_classes must be a positive int, '
-                f'got {num_classes!r}')
+        _check_num_classes('CheckedLoadAnnotations', num_classes)
         super().__init__(**kwargs)
         self.num_classes = num_classes
         self.ignore_index = ignore_index
@@ -115,45 +112,89 @@ class CheckedLoadAnnotations(LoadAnnotations):
             # mmcv.imfrombytes returns None and the parent fails on it, or
             # raises cv2.error on an empty file.
             raise UnreadableFileError(_unreadable_message(path)) from error
-        label = results['gt_seg_map']
-        if label.ndim != 2:
-            raise ValueError(
-                f'{path} has shape {label.shape}; a label map must hold one '
-                'class index per pixel (a grey or palette PNG), not colours. '
-                'Convert it with the dataset converter first.')
-        self._check_size(label, path, results)
-        self._check_range(label, path)
-
-    @staticmethod
-    def _check_size(label: np.ndarray, path: str, results: dict) -> None:
-        """Raises unless the label has the size of the image as loaded."""
-        image_shape = results.get('ori_shape')
-        if image_shape is None:  # no image loaded before: nothing to compare
-            return
-        if tuple(label.shape[:2]) != tuple(image_shape[:2]):
-            height, width = label.shape[:2]
-            image_height, image_width = image_shape[:2]
-            raise ValueError(
-                f'{path} is {height}x{width} pixels (height x width), but its '
-                f"image {results.get('img_path', '(in memory)')} is "
-                f'{image_height}x{image_width}: a label must have its '
-                "image's size, one class index per image pixel. Check that "
-                'the label belongs to this image (the dataset pairs them by '
-                'file name) and was not resized or cropped.')
-
-    def _check_range(self, label: np.ndarray, path: str) -> None:
-        values = np.unique(label)
-        bad = values[(values >= self.num_classes)
-                     & (values != self.ignore_index)]
-        if bad.size:
-            raise ValueError(
-                f'{path} has label values {bad.tolist()} outside the '
-                f'{self.num_classes} classes [0, {self.num_classes - 1}] '
-                f'(and {self.ignore_index} = ignore). Check that the file is '
-                'a class-index map of this dataset (e.g. Cityscapes needs '
-                '*_labelTrainIds.png, not *_labelIds.png) and that '
-                'num_classes matches.')
+        check_seg_map(results, self.num_classes, self.ignore_index)
 
     def __repr__(self) -> str:
         return (f'{super().__repr__()[:-1]}, num_classes={self.num_classes}, '
+                f'ignore_index={self.ignore_index})')
+
+
+def check_seg_map(results: dict, num_classes: int,
+                  ignore_index: int = 255) -> None:
+    """Raises, naming the label file, unless ``results['gt_seg_map']`` holds
+    one class index per pixel of its image as loaded, each in
+    ``[0, num_classes)`` or ``ignore_index``.
+
+    Args:
+        results (dict): a pipeline's results with ``gt_seg_map`` (and
+            ``seg_map_path``, ``ori_shape``, ``img_path`` where known).
+        num_classes (int): the number of classes.
+        ignore_index (int): the one value allowed outside the classes.
+    """
+    path = results.get('seg_map_path', '(in memory)')
+    label = results['gt_seg_map']
+    if label.ndim != 2:
+        raise ValueError(
+            f'{path} has shape {label.shape}; a label map must hold one '
+            'class index per pixel (a grey or palette PNG), not colours. '
+            'Convert it with the dataset converter first.')
+    image_shape = results.get('ori_shape')
+    if image_shape is not None and tuple(label.shape[:2]) != tuple(
+            image_shape[:2]):
+        height, width = label.shape[:2]
+        image_height, image_width = image_shape[:2]
+        raise ValueError(
+            f'{path} is {height}x{width} pixels (height x width), but its '
+            f"image {results.get('img_path', '(in memory)')} is "
+            f'{image_height}x{image_width}: a label must have its '
+            "image's size, one class index per image pixel. Check that "
+            'the label belongs to this image (the dataset pairs them by '
+            'file name) and was not resized or cropped.')
+    values = np.unique(label)
+    bad = values[(values >= num_classes) & (values != ignore_index)]
+    if bad.size:
+        raise ValueError(
+            f'{path} has label values {bad.tolist()} outside the '
+            f'{num_classes} classes [0, {num_classes - 1}] '
+            f'(and {ignore_index} = ignore). Check that the file is '
+            'a class-index map of this dataset (e.g. Cityscapes needs '
+            '*_labelTrainIds.png, not *_labelIds.png) and that '
+            'num_classes matches.')
+
+
+def _check_num_classes(name: str, num_classes: int) -> None:
+    if not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(
+            f'{name}: num_classes must be a positive int, got '
+            f'{num_classes!r}')
+
+
+@TRANSFORMS.register_module()
+class CheckSegMap(BaseTransform):
+    """Checks the label that mmseg's ``LoadAnnotations`` loaded (see
+    :func:`check_seg_map`); does nothing when there is no label, as in
+    inference, where mmseg's APIs drop ``LoadAnnotations``.
+
+    Test pipelines use it after mmseg's own ``LoadImageFromFile`` and
+    ``LoadAnnotations``, which mmseg's ``inference_model`` and
+    ``MMSegInferencer`` find by those names.
+
+    Args:
+        num_classes (int): labels must lie in ``[0, num_classes)``.
+        ignore_index (int): the one value allowed outside that range.
+            Defaults to 255.
+    """
+
+    def __init__(self, num_classes: int, ignore_index: int = 255) -> None:
+        _check_num_classes('CheckSegMap', num_classes)
+        self.num_classes = num_classes
+        self.ignore_index = ignore_index
+
+    def transform(self, results: dict) -> dict:
+        if 'gt_seg_map' in results:
+            check_seg_map(results, self.num_classes, self.ignore_index)
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(num_classes={self.num_classes}, '
                 f'ignore_index={self.ignore_index})')

@@ -16,13 +16,14 @@ train_pipeline = [
 ]
 # Cityscapes images are 1024 x 2048 already: no resize
 test_pipeline = [
-    dict(type='CheckedLoadImageFromFile'),
-    dict(type='CheckedLoadAnnotations', num_classes=num_classes),
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='CheckSegMap', num_classes=num_classes),
     dict(type='PackSegInputs')
 ]
 # multi-scale + flip test; ours: mmseg's scales, as the paper gives none
 tta_pipeline = [
-    dict(type='CheckedLoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(
         type='TestTimeAug',
         transforms=[
@@ -34,7 +35,8 @@ tta_pipeline = [
                 dict(type='RandomFlip', prob=0., direction='horizontal'),
                 dict(type='RandomFlip', prob=1., direction='horizontal')
             ],
-            [dict(type='CheckedLoadAnnotations', num_classes=num_classes)],
+            [dict(type='LoadAnnotations')],
+            [dict(type='CheckSegMap', num_classes=num_classes)],
             [dict(type='PackSegInputs')],
         ])
 ]

@@ -20,9 +20,10 @@ train_pipeline = [
     dict(type='PackSegInputs')
 ]
 test_pipeline = [
-    dict(type='CheckedLoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(512, 128), keep_ratio=True),
-    dict(type='CheckedLoadAnnotations', num_classes=num_classes),
+    dict(type='LoadAnnotations'),
+    dict(type='CheckSegMap', num_classes=num_classes),
     dict(type='PackSegInputs')
 ]
 dataset_train = dict(

@@ -18,14 +18,15 @@ train_pipeline = [
 ]
 # ours (the paper gives no test scale): whole images at their own size
 test_pipeline = [
-    dict(type='CheckedLoadImageFromFile'),
-    dict(type='CheckedLoadAnnotations', num_classes=num_classes),
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='CheckSegMap', num_classes=num_classes),
     dict(type='PackSegInputs')
 ]
 # multi-scale + flip test (tools/test.py --tta); ours: mmseg's scales, as the
 # paper does not give its own
 tta_pipeline = [
-    dict(type='CheckedLoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(
         type='TestTimeAug',
         transforms=[
@@ -37,7 +38,8 @@ tta_pipeline = [
                 dict(type='RandomFlip', prob=0., direction='horizontal'),
                 dict(type='RandomFlip', prob=1., direction='horizontal')
             ],
-            [dict(type='CheckedLoadAnnotations', num_classes=num_classes)],
+            [dict(type='LoadAnnotations')],
+            [dict(type='CheckSegMap', num_classes=num_classes)],
             [dict(type='PackSegInputs')],
         ])
 ]
