@@ -4,9 +4,10 @@ data set path checks. Imported only where used: class palettes
 synthetic demo data (:mod:`.synthetic`)."""
 from .checks import check_dataset_paths, leaf_datasets
 from .transforms import (CheckedLoadAnnotations, CheckedLoadImageFromFile,
-                         UnreadableFileError)
+                         CheckSegMap, UnreadableFileError, check_seg_map)
 
 __all__ = [
     'check_dataset_paths', 'leaf_datasets', 'CheckedLoadAnnotations',
-    'CheckedLoadImageFromFile', 'UnreadableFileError'
+    'CheckedLoadImageFromFile', 'CheckSegMap', 'UnreadableFileError',
+    'check_seg_map'
 ]
