@@ -228,9 +228,12 @@ def test_ms_flip_test_configs_wrap_the_trained_model():
         assert cfg.model.module.type == 'EncoderDecoder'
         transforms = cfg.test_dataloader.dataset.pipeline[1]['transforms']
         assert len(transforms[0]) == 6 and len(transforms[1]) == 2
-        # validation during training is untouched
+        # one branch each: the label is loaded, then checked, once per view
+        assert [[t['type'] for t in group] for group in transforms[2:]] == [
+            ['LoadAnnotations'], ['CheckSegMap'], ['PackSegInputs']]
+        # validation during training is untouched (mmseg's loading names)
         assert cfg.val_dataloader.dataset.pipeline[0]['type'] == \
-            'CheckedLoadImageFromFile'
+            'LoadImageFromFile'
         assert 'transforms' not in cfg.val_dataloader.dataset.pipeline[1]
 
 
