@@ -12,7 +12,8 @@ from conftest import REPO, TINY_CONFIG, VOC_SUBDIR, run_tool
 from PIL import Image
 
 import mmseg_gcn  # noqa: F401
-from mmseg_gcn.analysis import benchmark, paper_tables
+from mmseg_gcn.analysis import (benchmark, benchmark_report, measure,
+                                paper_tables)
 from mmseg_gcn.analysis.valid_receptive_field import (
     compare_valid_receptive_fields, object_centre, occluder_boxes,
     occlusion_sensitivity)
@@ -283,7 +284,7 @@ def test_benchmark_batch_one_reports_no_training_step():
     head = result.heads[0]
     assert head.train_ms is None and 'one value per channel' in head.note
     assert 0 < head.head_flops < head.flops
-    table = benchmark.format_markdown(result)
+    table = benchmark_report.format_markdown(result)
     assert '| GCNHead [1] |' in table and 'n/a' in table
 
 
@@ -296,7 +297,7 @@ def test_cpu_peak_memory_follows_the_allocations():
         c = torch.empty(500_000)  # 2 MB
         return b, c
 
-    assert benchmark.cpu_peak_bytes(work) == 12_000_000
+    assert measure.cpu_peak_bytes(work) == 12_000_000
 
 
 @pytest.mark.parametrize('kwargs, match', [

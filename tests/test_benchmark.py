@@ -10,6 +10,7 @@ import torch
 from conftest import REPO, run_tool
 
 from mmseg_gcn.analysis import model_benchmark as mb
+from mmseg_gcn.analysis.benchmark_report import format_whole_model_markdown
 from mmseg_gcn.analysis.flops_utilisation import (model_flops_utilisation,
                                                   peak_tflops)
 from mmseg_gcn.analysis.model_specs import MODEL_SPECS, model_config
@@ -103,7 +104,7 @@ def test_amp_channels_last_and_mfu_on_cpu():
         2 * model.flops / (model.forward_ms / 1e3) / 0.5e12)
     assert model.train_mfu == pytest.approx(2 * 3 * 2 * model.flops /
                                             (model.train_ms / 1e3) / 0.5e12)
-    table = mb.format_whole_model_markdown(result)
+    table = format_whole_model_markdown(result)
     assert 'bf16 (autocast), channels_last' in table
     assert '| Forward MFU | Train MFU |' in table
     assert 'over a peak of 0.5 TFLOP/s (bf16)' in table

@@ -16,7 +16,7 @@ Measured per model and input size, in one run:
 - peak memory of a forward pass and of a training step above what is held
   before it (weights, momentum): on CUDA ``torch.cuda.max_memory_allocated``,
   on CPU the peak of torch's CPU allocator from ``torch.profiler``'s
-  memory events (:func:`.benchmark.cpu_peak_bytes`), in the last warm-up
+  memory events (:func:`.measure.cpu_peak_bytes`), in the last warm-up
   run;
 - on a GPU with a known peak (or ``peak_tflops`` given): model-FLOPs
   utilisation, see :mod:`.flops_utilisation`.
@@ -36,9 +36,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from ..utils import check_int
-from .benchmark import (build_model_quietly, describe_machine, logits_flops,
-                        peak_bytes, random_samples, table_cell, time_once,
-                        timing_method)
+from .benchmark import build_model_quietly, describe_machine, random_samples
+from .flops import logits_flops
+from .measure import peak_bytes, time_once, timing_method
 from .flops_utilisation import (TRAIN_FORWARD_EQUIVALENTS,
                                 model_flops_utilisation, peak_tflops)
 from .model_specs import (DEFAULT_MODELS, MODEL_SPECS, REFERENCE_MODEL,
@@ -466,175 +466,6 @@ def _fill_mfu(size_result: SizeResult, result: WholeModelResult) -> None:
                                                   r.train_ms / 1e3,
                                                   result.peak_tflops,
                                                   TRAIN_FORWARD_EQUIVALENTS)
-
-
-def _head_share(r: ModelResult) -> str:
-    """The decode head's forward time and its share of the forward."""
-    if r.head_ms is None or not r.forward_ms:
-        return 'n/a'
-    return f'{r.head_ms:.0f} ({100 * r.head_ms / r.forward_ms:.0f} %)'
-
-
-def format_whole_model_markdown(result: WholeModelResult) -> str:
-    """The result as markdown: a settings line, then one table per size.
-
-    Args:
-        result (WholeModelResult): A benchmark run.
-
-    Returns:
-        str: Markdown.
-    """
-    mib = 2.0**20
-    ref_title = MODEL_SPECS[result.reference].title
-    mode = ', '.join(
-        [f'{result.precision} ({"autocast" if result.amp else "no AMP"})'] +
-        (['channels_last'] if result.channels_last else []))
-    lines = [
-        f'{result.device} ({result.machine}; torch threads: '
-        f'{result.threads}), torch {result.torch_version}, {mode}; forward '
-        f'batch {result.forward_batch}, training batch {result.batch}; '
-        f'median of {result.repeats} interleaved rounds after '
-        f'{result.warmup} warm-up run(s); {result.num_classes} classes; '
-        f'random weights; {result.date}; whole run '
-        f'{format_duration(result.seconds)}.'
-    ]
-    with_mfu = result.peak_tflops is not None
-    header = [
-        'Model', 'Params (M)', 'GFLOPs', 'Forward (ms)',
-        'Decode head (% of forward)', 'Train step (ms)',
-        'Forward peak (MiB)', 'Train peak (MiB)'
-    ]
-    if with_mfu:
-        header += ['Forward MFU', 'Train MFU']
-    header.append('VOC val mIoU (published)')
-    notes = []
-    for size_result in result.sizes:
-        h, w = size_result.size
-        ref = next(r for r in size_result.models
-                   if r.model == result.reference)
-        lines += [
-            '', f'**{h} x {w}**', '', '| ' + ' | '.join(header) + ' |',
-            '|' + '---|' * len(header)
-        ]
-        for r in size_result.models:
-            name = r.title
-            if r.note:
-                notes.append(f'{r.title} at {h} x {w}: {r.note}.')
-                name += f' [{len(notes)}]'
-            cells = [
-                name,
-                table_cell(r.params, ref.params, 1e6, '.1f'),
-                table_cell(r.flops, ref.flops, 1e9, '.1f'),
-                table_cell(r.forward_ms, ref.forward_ms, 1, '.0f'),
-                _head_share(r),
-                table_cell(r.train_ms, ref.train_ms, 1, '.0f'),
-                table_cell(r.forward_peak, ref.forward_peak, mib, '.0f'),
-                table_cell(r.train_peak, ref.train_peak, mib, '.0f'),
-            ]
-            if with_mfu:
-                cells += [
-                    table_cell(r.forward_mfu, None, 0.01, '.1f') + ' %',
-                    table_cell(r.train_mfu, None, 0.01, '.1f') + ' %'
-                ]
-            published = result.published.get(r.model)
-            cells.append('' if published is None else
-                         f'{published["miou"]:.2f} ({published["source"]})')
-            lines.append('| ' + ' | '.join(cells) + ' |')
-    lines += [
-        '', f'Ratios (in brackets) are to {ref_title}. FLOPs are mmengine\'s '
-        'multiply-accumulates of one image\'s logits (auxiliary heads do not '
-        'run at test time); times and peaks are for the whole batch; peaks '
-        'are above the memory held before the pass or step (weights, SGD '
-        'momentum). mIoU: "mmseg" from its metafile (VOC 2012 + SBD, 512 x '
-        '512, 40k iterations), "paper" the GCN paper\'s own number, not a '
-        'model of this package.'
-    ]
-    if with_mfu:
-        lines.append(
-            f'MFU: 2 FLOPs per multiply-accumulate over a peak of '
-            f'{result.peak_tflops:g} TFLOP/s ({result.precision}); a training '
-            f'step counted as {TRAIN_FORWARD_EQUIVALENTS} forward passes.')
-    lines += [f'[{i}] {n}' for i, n in enumerate(notes, 1)]
-    return '\n'.join(lines)
-
-
-def whole_model_as_dict(result: WholeModelResult) -> Dict[str, object]:
-    """The result as plain data (e.g. for JSON)."""
-    return asdict(result)
-
-
-def plot_accuracy_vs_cost(result: WholeModelResult, path: str) -> None:
-    """A PNG of published VOC val mIoU against the cost measured here:
-    GFLOPs and forward latency at 512 x 512 (or the first size measured).
-
-    mmseg's models are plotted with its metafile's mIoU; GCN with the
-    paper's, marked as such. Models without a published mIoU are left out.
-
-    Args:
-        result (WholeModelResult): A benchmark run.
-        path (str): Where to write the PNG.
-    """
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-
-    size_result = next(
-        (s for s in result.sizes if tuple(s.size) == (512, 512)),
-        result.sizes[0])
-    h, w = size_result.size
-    fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-    axes_spec = ((axes[0], 'flops', 1e9, f'GFLOPs (one {h} x {w} image)'),
-                 (axes[1], 'forward_ms', 1.0,
-                  f'forward latency (ms, batch {result.forward_batch}, '
-                  f'{h} x {w}, {result.device})'))
-    styles = dict(mmseg=dict(marker='o',
-                             color='tab:blue',
-                             label='mmseg (metafile mIoU)'),
-                  paper=dict(marker='*',
-                             color='tab:red',
-                             s=160,
-                             label="GCN (the paper's mIoU, not ours)"))
-    points = [(r, result.published[r.model]) for r in size_result.models
-              if r.model in result.published]
-    # alternate labels above and below, in order of mIoU, so that models
-    # of about the same accuracy do not print over each other
-    points.sort(key=lambda p: -p[1]['miou'])
-    for ax, key, scale, xlabel in axes_spec:
-        labelled = set()
-        for i, (r, published) in enumerate(points):
-            x = getattr(r, key)
-            if x is None:
-                continue
-            style = dict(styles[published['source']])
-            if published['source'] in labelled:
-                style.pop('label')
-            labelled.add(published['source'])
-            ax.scatter(x / scale, published['miou'], **style)
-            title = r.title + (" (paper's mIoU)"
-                               if published['source'] == 'paper' else '')
-            ax.annotate(title, (x / scale, published['miou']),
-                        textcoords='offset points',
-                        xytext=(5, 4 if i % 2 == 0 else -11),
-                        fontsize=8)
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel('PASCAL VOC 2012 val mIoU (%), published')
-        ax.grid(alpha=0.3)
-        ax.margins(x=0.25, y=0.15)  # room for the labels
-        if labelled:
-            ax.legend(loc='best', fontsize=8)
-    fig.suptitle('Published accuracy vs cost measured here (random weights, '
-                 f'{result.machine}, {result.date})')
-    fig.text(
-        0.5,
-        0.005,
-        'mmseg: metafile.yaml, VOC 2012 + SBD, 512x512, 40k iterations, '
-        'single scale. GCN: the paper (Table 5 R152, Table 6 R50), trained '
-        'by its authors.',
-        ha='center',
-        fontsize=8)
-    fig.tight_layout(rect=(0, 0.03, 1, 0.95))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 def print_progress(line: str) -> None:

@@ -34,11 +34,13 @@ os.environ.setdefault('KINETO_LOG_LEVEL', '5')
 import torch  # noqa: E402
 
 from mmseg_gcn.analysis.benchmark import (  # noqa: E402
-    BACKBONE_DEPTHS, HEADS, as_dict, format_markdown, run_benchmark)
+    BACKBONE_DEPTHS, HEADS, run_benchmark)
+from mmseg_gcn.analysis.benchmark_report import (  # noqa: E402
+    as_dict, format_markdown, format_whole_model_markdown,
+    plot_accuracy_vs_cost, whole_model_as_dict)
 from mmseg_gcn.analysis.model_benchmark import (  # noqa: E402
-    DEFAULT_SIZES, QUICK_SIZES, format_whole_model_markdown, parse_size,
-    plot_accuracy_vs_cost, print_progress, run_whole_model_benchmark,
-    whole_model_as_dict)
+    DEFAULT_SIZES, QUICK_SIZES, parse_size, print_progress,
+    run_whole_model_benchmark)
 from mmseg_gcn.analysis.model_specs import (  # noqa: E402
     DEFAULT_MODELS, MODEL_SPECS)
 
