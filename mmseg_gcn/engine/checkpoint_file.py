@@ -12,10 +12,10 @@
 :func:`open_checkpoint` opens the file without blocking (opening a FIFO named
 ``x.pth`` for reading would wait for a writer forever), accepts only a regular
 file, tells the formats apart and reads every pickle of the file without
-executing it: it lists the globals the pickles refer to, checks that each
-declared string and each tensor storage fits in the bytes the file really
-holds, and refuses pickle opcodes that torch's restricted unpickler does not
-support. Nothing is called and nothing bigger than the file is allocated.
+executing it (:mod:`~mmseg_gcn.engine.checkpoint_pickle_scan`): it lists the
+globals the pickles refer to, checks that each declared string and each
+tensor storage fits in the bytes the file really holds, and refuses pickle
+opcodes that torch's restricted unpickler does not support. Nothing is called and nothing bigger than the file is allocated.
 
 This is the diagnosis of what the file is; the guard against what its pickle
 does is the restricted unpickling that follows
@@ -23,25 +23,18 @@ does is the restricted unpickling that follows
 """
 import io
 import os
-import pickle
-import pickletools
 import stat
-import struct
 import zipfile
 from dataclasses import dataclass
-from typing import Any, BinaryIO, FrozenSet, List, Set, Tuple
+from typing import Any, BinaryIO, FrozenSet, Set, Tuple
 
 import torch
-from torch._utils import IMPORT_MAPPING, NAME_MAPPING
+
+from .checkpoint_pickle_scan import (BYTES, CheckpointFileError, GlobalRef,
+                                     PickleScan, StorageRef, scan_pickle)
 
 _ZIP_MAGIC = b'PK\x03\x04'
 _TAR_MAGIC_OFFSET = 257
-
-
-class CheckpointFileError(Exception):
-    """The file cannot be loaded as a checkpoint. The message says what the
-    file is or what is wrong with it, and what to do; it does not repeat the
-    path."""
 
 
 @dataclass(frozen=True)
@@ -59,57 +52,6 @@ class CheckpointFile:
     stream: BinaryIO
     format: str
     globals: FrozenSet[str]
-
-
-class _Opaque:
-    """A value the scan does not work out (a call's result, a list, ...)."""
-
-    def __repr__(self) -> str:
-        return '<opaque>'
-
-
-_OPAQUE = _Opaque()
-
-
-@dataclass(frozen=True)
-class _Global:
-    """A global the pickle looked up."""
-    name: str
-
-
-@dataclass(frozen=True)
-class _StorageRef:
-    """A tensor storage of the file (a persistent id)."""
-    pid: Any
-
-
-class _Bytes:
-    """bytes made by the pickle (``_codecs.encode``, ``bytes()``): as long
-    as a string of the file."""
-
-
-_BYTES = _Bytes()
-_BYTES_MAKERS = ('_codecs.encode', 'builtins.bytes')
-_REBUILD_FROM_TYPE = 'torch._tensor._rebuild_from_type_v2'
-
-
-@dataclass
-class _PickleScan:
-    value: Any  # the unpickled value, if a plain one (int, str, tuple ...)
-    globals: Set[str]
-    persistent_ids: List[Any]
-    calls: List[Tuple[str, Any]]  # (global called, its arguments)
-
-    def record_call(self, callee: Any, args: Any) -> Any:
-        """Notes a call; returns the scan's value of its result.
-        ``_rebuild_from_type_v2(func, type, args, state)`` calls ``func``."""
-        if not isinstance(callee, _Global):
-            return _OPAQUE
-        self.calls.append((callee.name, args))
-        if (callee.name == _REBUILD_FROM_TYPE and isinstance(args, tuple)
-                and len(args) == 4):
-            self.record_call(args[0], args[2])
-        return _BYTES if callee.name in _BYTES_MAKERS else _OPAQUE
 
 
 class _FileWithoutFileno(io.RawIOBase):
@@ -189,164 +131,9 @@ def _open_regular_file(path: str) -> Tuple[io.FileIO, int]:
     return file, opened.st_size
 
 
-class _PickleScanner:
-    """Reads one pickle opcode by opcode, the way torch's restricted
-    unpickler (``torch._weights_only_unpickler``) would, without calling
-    anything: plain values (numbers, strings, tuples) are worked out, the
-    rest is :data:`_OPAQUE`."""
-
-    def __init__(self, stream: BinaryIO, end: int):
-        self.stream, self.end = stream, end
-
-    def _read(self, n: int, what: str, declared: bool = False) -> bytes:
-        """``n`` bytes of ``what``; ``declared``: ``n`` is a length the pickle
-        gives (of a string), which must fit in what is left."""
-        offset = self.stream.tell()
-        left = self.end - offset
-        if n <= left:
-            return self.stream.read(n)
-        if declared:
-            raise CheckpointFileError(
-                f'its pickle declares {what} of {n} bytes at offset {offset}, '
-                f'but only {left} bytes are left: the file is truncated (or '
-                'crafted to make the loader allocate memory); save or '
-                'download it again')
-        raise CheckpointFileError(
-            f'its pickle is cut off at offset {offset}, inside {what}: the '
-            'file is truncated; save or download it again')
-
-    def _readline(self) -> str:
-        line = self.stream.readline(1024)
-        if not line.endswith(b'\n'):
-            raise CheckpointFileError(
-                'its pickle is cut off inside a global name: the file is '
-                'truncated or corrupt; save or download it again')
-        return line[:-1].decode('utf-8')
-
-    def scan(self) -> _PickleScan:
-        scan = _PickleScan(_OPAQUE, set(), [], [])
-        stack: List[Any] = []
-        metastack: List[List[Any]] = []
-        memo = {}
-
-        def pop_mark() -> List[Any]:
-            nonlocal stack
-            items, stack = stack, metastack.pop()
-            return items
-
-        while True:
-            offset = self.stream.tell()
-            key = self._read(1, 'an opcode')
-            op = key[0]
-            if op == pickle.GLOBAL[0]:
-                module, name = self._readline(), self._readline()
-                if (module, name) in NAME_MAPPING:
-                    module, name = NAME_MAPPING[(module, name)]
-                elif module in IMPORT_MAPPING:
-                    module = IMPORT_MAPPING[module]
-                scan.globals.add(f'{module}.{name}')
-                stack.append(_Global(f'{module}.{name}'))
-            elif op == pickle.NEWOBJ[0]:
-                args, cls = stack.pop(), stack.pop()
-                scan.record_call(cls, args)
-                stack.append(_OPAQUE)
-            elif op == pickle.REDUCE[0]:
-                args = stack.pop()
-                stack[-1] = scan.record_call(stack[-1], args)
-            elif op in (pickle.BUILD[0], pickle.APPEND[0]):
-                stack.pop()
-            elif op == pickle.SETITEM[0]:
-                del stack[-2:]
-            elif op in (pickle.APPENDS[0], pickle.SETITEMS[0]):
-                pop_mark()
-            elif op == pickle.MARK[0]:
-                metastack.append(stack)
-                stack = []
-            elif op == pickle.TUPLE[0]:
-                items = pop_mark()  # before looking up `stack`
-                stack.append(tuple(items))
-            elif op in (pickle.TUPLE1[0], pickle.TUPLE2[0], pickle.TUPLE3[0]):
-                n = {pickle.TUPLE1[0]: 1, pickle.TUPLE2[0]: 2,
-                     pickle.TUPLE3[0]: 3}[op]
-                if len(stack) < n:
-                    raise IndexError('stack underflow')
-                stack[-n:] = [tuple(stack[-n:])]
-            elif op == pickle.NONE[0]:
-                stack.append(None)
-            elif op in (pickle.NEWTRUE[0], pickle.NEWFALSE[0]):
-                stack.append(op == pickle.NEWTRUE[0])
-            elif op == pickle.EMPTY_TUPLE[0]:
-                stack.append(())
-            elif op in (pickle.EMPTY_LIST[0], pickle.EMPTY_DICT[0],
-                        pickle.EMPTY_SET[0]):
-                stack.append(_OPAQUE)
-            elif op == pickle.BININT[0]:
-                stack.append(struct.unpack('<i', self._read(4, 'an int'))[0])
-            elif op == pickle.BININT1[0]:
-                stack.append(self._read(1, 'an int')[0])
-            elif op == pickle.BININT2[0]:
-                stack.append(struct.unpack('<H', self._read(2, 'an int'))[0])
-            elif op == pickle.LONG1[0]:
-                n = self._read(1, 'an int')[0]
-                stack.append(pickle.decode_long(self._read(n, 'an int')))
-            elif op == pickle.BINFLOAT[0]:
-                stack.append(struct.unpack('>d', self._read(8, 'a float'))[0])
-            elif op == pickle.BINUNICODE[0]:
-                n = struct.unpack('<I', self._read(4, 'a string'))[0]
-                stack.append(str(self._read(n, 'a string', declared=True),
-                                 'utf-8', 'surrogatepass'))
-            elif op == pickle.SHORT_BINSTRING[0]:
-                n = self._read(1, 'a string')[0]
-                stack.append(self._read(n, 'a string', declared=True))
-            elif op == pickle.BINPERSID[0]:
-                scan.persistent_ids.append(stack.pop())
-                stack.append(_StorageRef(scan.persistent_ids[-1]))
-            elif op in (pickle.BINGET[0], pickle.LONG_BINGET[0]):
-                index = (self._read(1, 'a memo index')[0] if op
-                         == pickle.BINGET[0] else struct.unpack(
-                             '<I', self._read(4, 'a memo index'))[0])
-                stack.append(memo[index])
-            elif op in (pickle.BINPUT[0], pickle.LONG_BINPUT[0]):
-                index = (self._read(1, 'a memo index')[0] if op
-                         == pickle.BINPUT[0] else struct.unpack(
-                             '<I', self._read(4, 'a memo index'))[0])
-                memo[index] = stack[-1]
-            elif op == pickle.PROTO[0]:
-                self._read(1, 'a protocol number')
-            elif op == pickle.STOP[0]:
-                scan.value = stack.pop()
-                return scan
-            else:
-                opcode = pickletools.code2op.get(chr(op))
-                name = opcode.name if opcode else f'0x{op:02x}'
-                raise CheckpointFileError(
-                    f'its pickle uses the opcode {name} at offset {offset}, '
-                    'which torch.load(weights_only=True) does not support '
-                    '(was it saved with pickle_protocol > 2, or is it '
-                    'corrupt?)')
-
-
-def scan_pickle(stream: BinaryIO, end: int) -> _PickleScan:
-    """Reads the pickle that starts at the position of ``stream`` (which
-    ends at offset ``end``) without executing it.
-
-    Raises:
-        CheckpointFileError: if it is truncated, malformed, or uses an opcode
-            torch's restricted unpickler does not support.
-    """
-    try:
-        return _PickleScanner(stream, end).scan()
-    except (IndexError, KeyError, UnicodeDecodeError,
-            struct.error) as error:
-        raise CheckpointFileError(
-            f'its pickle is malformed ({type(error).__name__}: {error}): the '
-            'file is corrupt or was crafted; save or download it again'
-        ) from None
-
-
 def _element_size(storage_type: Any) -> int:
-    """Bytes per element of a pickled storage type (a :class:`_Global`)."""
-    if isinstance(storage_type, _Global):
+    """Bytes per element of a pickled storage type (a :class:`GlobalRef`)."""
+    if isinstance(storage_type, GlobalRef):
         name = storage_type.name.rsplit('.', 1)[-1]
         if name == 'UntypedStorage':
             return 1
@@ -397,7 +184,7 @@ def _is_count(value: Any) -> bool:
     return type(value) is int and value >= 0
 
 
-def _storage_bytes(ref: _StorageRef, fields: int) -> int:
+def _storage_bytes(ref: StorageRef, fields: int) -> int:
     """The bytes a tensor sees of a storage of the file (a legacy storage
     view: its part)."""
     _, nbytes = _declared_storage(ref.pid, fields)
@@ -412,7 +199,7 @@ def _check_tensor_view(name: str, args: Any, fields: int) -> None:
     storage: otherwise torch grows the storage to fit, allocating what the
     file declares."""
     if not (isinstance(args, tuple) and len(args) >= 4
-            and isinstance(args[0], _StorageRef)):
+            and isinstance(args[0], StorageRef)):
         raise CheckpointFileError(
             f'its pickle calls {name} without a tensor storage of the file')
     storage, offset, shape, stride = args[:4]
@@ -426,7 +213,7 @@ def _check_tensor_view(name: str, args: Any, fields: int) -> None:
     if name.endswith('_v3'):  # (..., dtype, metadata): the tensor's dtype
         dtype = args[6] if len(args) > 6 else None
         dtype = getattr(torch, dtype.name.rsplit('.', 1)[-1], None) if (
-            isinstance(dtype, _Global)) else None
+            isinstance(dtype, GlobalRef)) else None
         if not isinstance(dtype, torch.dtype):
             raise CheckpointFileError(
                 f'its pickle calls {name} with the dtype {args[6:7]!r}')
@@ -442,7 +229,7 @@ def _check_tensor_view(name: str, args: Any, fields: int) -> None:
             'to make the loader allocate memory it does not hold')
 
 
-def _check_calls(scan: _PickleScan, fields: int) -> None:
+def _check_calls(scan: PickleScan, fields: int) -> None:
     """Refuses calls ``torch.save`` never writes that would allocate memory
     of a size the file declares (see :func:`_allocating_constructors`,
     :func:`_check_tensor_view`; ``bytearray(n)`` zeroes ``n`` bytes)."""
@@ -454,7 +241,7 @@ def _check_calls(scan: _PickleScan, fields: int) -> None:
                 'does; it would allocate memory of any size the file declares')
         if name == 'builtins.bytearray' and not (
                 args == () or (isinstance(args, tuple) and len(args) == 1
-                               and args[0] is _BYTES)):
+                               and args[0] is BYTES)):
             raise CheckpointFileError(
                 f'its pickle calls bytearray with {args!r} instead of bytes; '
                 'bytearray(n) allocates n bytes')

@@ -17,8 +17,9 @@ would let a checkpoint call them with any arguments:
   reads its allow-list from there can then be widened by the same pickle.
 
 So the unpickler gets, under those names (:data:`STAND_INS`), the objects of
-this module instead. They build inert objects of this module's classes and
-check what the pickle gives them: numeric dtypes from a fixed list with a
+this module and of :mod:`~mmseg_gcn.engine.checkpoint_numpy_standins`
+instead. They build inert objects of their own classes and check what the
+pickle gives them: numeric dtypes from a fixed list with a
 byte order and nothing else, raw bytes of exactly the size the shape and dtype
 need, ``HistoryBuffer`` state with known keys and types, statistics methods
 from a list fixed at import. :func:`materialize` then replaces them by real
@@ -28,32 +29,19 @@ directly, without :func:`materialize`, returns the stand-ins; they save, and
 deep-copy, as the objects they stand for, so saving such a result again never
 refers to this module either.)
 """
-import math
 import types
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
 from mmengine.logging.history_buffer import HistoryBuffer
 
+from .checkpoint_numpy_standins import (ArrayStandIn, CheckpointContentError,
+                                        DtypeStandIn, describe, empty_bytes,
+                                        is_int, reconstruct, scalar)
+
 _multiarray = getattr(np, '_core', None) or np.core
 _multiarray = _multiarray.multiarray
 
-
-class CheckpointContentError(ValueError):
-    """A checkpoint holds something an mmengine checkpoint never does.
-
-    Not a :class:`pickle.UnpicklingError`, so ``torch.load`` passes it on
-    unchanged instead of wrapping it in its own advice."""
-
-
-#: The numpy dtypes a checkpoint may hold (``dtype.str`` without the byte
-#: order): booleans and numbers. No object, string, void or datetime dtypes.
-NUMERIC_DTYPES = frozenset([
-    'b1', 'i1', 'i2', 'i4', 'i8', 'u1', 'u2', 'u4', 'u8', 'f2', 'f4', 'f8',
-    'c8', 'c16'
-])
-#: The most dimensions a checkpoint's array may have.
-MAX_NDIM = 32
 #: HistoryBuffer's statistics methods: the only attributes a checkpoint may
 #: look up with ``getattr``. Fixed here; nothing a pickle writes changes it.
 HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
@@ -62,198 +50,6 @@ HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
 _HISTORY_BUFFER_KEYS = frozenset(
     ['max_length', '_log_history', '_count_history', 'statistics_methods'])
 _HISTORY_BUFFER_REQUIRED = ('max_length', '_log_history', '_count_history')
-# numpy writes the state of a plain dtype as (3, byte order, *this)
-_PLAIN_DTYPE_STATE = (None, None, None, -1, -1, 0)
-
-
-def _is_int(value: Any) -> bool:
-    return type(value) is int
-
-
-def _describe(value: Any) -> str:
-    """A short description of a value from the pickle, for messages."""
-    for stand_in, name in STAND_INS:
-        if value is stand_in:
-            return name
-    if isinstance(value, (str, bytes, int, float, type(None))):
-        text = repr(value)
-        return text if len(text) <= 80 else text[:77] + '...'
-    return f'a {type(value).__name__} object'
-
-
-class DtypeStandIn:
-    """Stands in for ``numpy.dtype``.
-
-    numpy pickles a dtype as ``numpy.dtype('f8', False, True)`` followed by
-    BUILD with ``(3, '<', None, None, None, -1, -1, 0)``; this accepts exactly
-    that, for the dtypes of :data:`NUMERIC_DTYPES`, the byte order being the
-    only thing the state may change.
-    """
-    __slots__ = ('_dtype', )
-
-    def __init__(self, name: Any = None, align: Any = False,
-                 copy: Any = True):
-        if (not isinstance(name, str) or name not in NUMERIC_DTYPES
-                or align is not False or copy is not True):
-            raise CheckpointContentError(
-                f'the checkpoint asks for the numpy dtype {_describe(name)}; '
-                'a checkpoint may hold only the numeric dtypes '
-                f'{", ".join(sorted(NUMERIC_DTYPES))} (no object, string or '
-                'structured dtypes)')
-        self._dtype = np.dtype(name)
-
-    @property
-    def dtype(self) -> np.dtype:
-        """The dtype, once built."""
-        try:
-            return self._dtype
-        except AttributeError:
-            raise CheckpointContentError(
-                'the checkpoint uses a numpy dtype it never built') from None
-
-    def __setstate__(self, state: Any) -> None:
-        dtype = self.dtype
-        if (not isinstance(state, tuple) or len(state) != 8
-                or not _is_int(state[0]) or state[0] != 3
-                or not all(a is b or (_is_int(a) and a == b)
-                           for a, b in zip(state[2:], _PLAIN_DTYPE_STATE))):
-            raise CheckpointContentError(
-                f'the state of the numpy dtype {dtype} in the checkpoint is '
-                'not that of a plain numeric dtype (it may only set the byte '
-                'order; numpy writes (3, "<", None, None, None, -1, -1, 0))')
-        byteorder = state[1]
-        allowed = ('|', ) if dtype.itemsize == 1 else ('<', '>')
-        if not isinstance(byteorder, str) or byteorder not in allowed:
-            raise CheckpointContentError(
-                f'the numpy dtype {dtype} in the checkpoint has the byte order '
-                f'{_describe(byteorder)}; it can only be one of {allowed}')
-        if byteorder != '|':
-            self._dtype = dtype.newbyteorder(byteorder)
-
-    def __repr__(self) -> str:
-        return f'DtypeStandIn({getattr(self, "_dtype", None)!r})'
-
-    def __reduce_ex__(self, protocol: int) -> Any:
-        # saved (or deep-copied) as the dtype it stands for
-        return self.dtype.__reduce_ex__(protocol)
-
-
-def _checked_shape(shape: Any) -> Tuple[int, ...]:
-    if (not isinstance(shape, tuple) or len(shape) > MAX_NDIM
-            or not all(_is_int(n) and n >= 0 for n in shape)):
-        raise CheckpointContentError(
-            f'an array of the checkpoint has the shape {_describe(shape)}; a '
-            f'shape is a tuple of at most {MAX_NDIM} non-negative integers')
-    return shape
-
-
-class ArrayStandIn:
-    """Stands in for ``numpy.ndarray``.
-
-    numpy pickles an array as ``_reconstruct(ndarray, (0,), b'b')`` followed
-    by BUILD with ``(1, shape, dtype, fortran_order, raw_bytes)``. The state
-    must have a :class:`DtypeStandIn` dtype and exactly as many raw bytes as
-    the shape and dtype need (the bytes are in the file already, so a huge
-    declared shape allocates nothing); an object array, which numpy pickles
-    with a list instead of bytes, cannot be built.
-    """
-    __slots__ = ('_array', )
-
-    def __init__(self, *args: Any):
-        if args:
-            raise CheckpointContentError(
-                'the checkpoint calls numpy.ndarray(...) directly, which numpy '
-                'never pickles; it could build an array of objects over forged '
-                'pointers')
-
-    @property
-    def array(self) -> np.ndarray:
-        """The array, once built."""
-        try:
-            return self._array
-        except AttributeError:
-            raise CheckpointContentError(
-                'the checkpoint holds a numpy array it never built') from None
-
-    def __setstate__(self, state: Any) -> None:
-        if not isinstance(state, tuple) or len(state) != 5:
-            raise CheckpointContentError(
-                f'the state of a numpy array in the checkpoint is '
-                f'{_describe(state)}, not (1, shape, dtype, fortran_order, '
-                'raw_bytes)')
-        version, shape, dtype, fortran_order, data = state
-        if not _is_int(version) or version != 1:
-            raise CheckpointContentError(
-                f'a numpy array of the checkpoint has the pickle version '
-                f'{_describe(version)}; numpy writes 1')
-        if not isinstance(dtype, DtypeStandIn):
-            raise CheckpointContentError(
-                f'a numpy array of the checkpoint has the dtype '
-                f'{_describe(dtype)}, not a numpy dtype of the checkpoint')
-        dtype = dtype.dtype
-        shape = _checked_shape(shape)
-        if type(fortran_order) is not bool:
-            raise CheckpointContentError(
-                'a numpy array of the checkpoint has the memory order '
-                f'{_describe(fortran_order)}, not True or False')
-        if type(data) not in (bytes, bytearray):
-            raise CheckpointContentError(
-                f'a numpy array of the checkpoint holds {_describe(data)} '
-                'instead of raw bytes (numpy pickles object arrays that way)')
-        size = math.prod(shape) * dtype.itemsize
-        if len(data) != size:
-            raise CheckpointContentError(
-                f'a numpy array of the checkpoint declares the shape {shape} '
-                f'and dtype {dtype}, which need {size} bytes, but holds '
-                f'{len(data)} bytes')
-        flat = np.frombuffer(bytes(data), dtype=dtype)
-        self._array = flat.reshape(shape, order='F' if fortran_order else
-                                   'C').copy(order='K')
-
-    def __repr__(self) -> str:
-        return f'ArrayStandIn({getattr(self, "_array", None)!r})'
-
-    def __reduce_ex__(self, protocol: int) -> Any:
-        return self.array.__reduce_ex__(protocol)
-
-
-def reconstruct(subtype: Any, shape: Any, typecode: Any) -> ArrayStandIn:
-    """Stands in for numpy's ``_reconstruct``: an empty
-    :class:`ArrayStandIn`, for the pickle's BUILD to fill."""
-    if (subtype is not ArrayStandIn or type(shape) is not tuple
-            or shape != (0, ) or type(typecode) not in (bytes, str)
-            or typecode not in (b'b', 'b')):
-        raise CheckpointContentError(
-            f'the checkpoint calls numpy _reconstruct({_describe(subtype)}, '
-            f'{_describe(shape)}, {_describe(typecode)}), which is not how '
-            'numpy pickles an array (_reconstruct(numpy.ndarray, (0,), b"b"))')
-    return ArrayStandIn()
-
-
-def scalar(dtype: Any, data: Any) -> np.generic:
-    """Stands in for numpy's ``scalar``: the numpy scalar of ``dtype`` whose
-    raw bytes are ``data`` (numpy pickles e.g. ``np.float64(0.5)`` so)."""
-    if not isinstance(dtype, DtypeStandIn):
-        raise CheckpointContentError(
-            f'the checkpoint builds a numpy scalar of {_describe(dtype)}, '
-            'not of a numpy dtype of the checkpoint')
-    dtype = dtype.dtype
-    if type(data) not in (bytes, bytearray) or len(data) != dtype.itemsize:
-        raise CheckpointContentError(
-            f'a numpy {dtype} scalar of the checkpoint holds '
-            f'{_describe(data)}, not {dtype.itemsize} raw bytes')
-    return np.frombuffer(bytes(data), dtype=dtype)[0]
-
-
-def empty_bytes(*args: Any) -> bytes:
-    """Stands in for ``bytes``: protocol 2 pickles ``b''`` (the data of an
-    empty numpy array) as ``bytes()``. The real ``bytes(n)`` would allocate
-    ``n`` bytes."""
-    if args:
-        raise CheckpointContentError(
-            'the checkpoint calls bytes(...) with arguments; a pickle calls it '
-            "only without, for b''")
-    return b''
 
 
 class StatisticsMethod:
@@ -291,12 +87,12 @@ class HistoryBufferStandIn:
         if type(state) is not dict:
             raise CheckpointContentError(
                 f'the state of a HistoryBuffer in the checkpoint is '
-                f'{_describe(state)}, not a dict')
+                f'{describe(state)}, not a dict')
         unknown = [key for key in state if key not in _HISTORY_BUFFER_KEYS]
         if unknown:
             raise CheckpointContentError(
                 'the state of a HistoryBuffer in the checkpoint sets '
-                f'{", ".join(_describe(key) for key in unknown)}; a '
+                f'{", ".join(describe(key) for key in unknown)}; a '
                 'HistoryBuffer has only '
                 f'{", ".join(sorted(_HISTORY_BUFFER_KEYS))}')
         self._state = dict(state)  # later opcodes cannot change it
@@ -328,9 +124,9 @@ def restricted_getattr(owner: Any, name: Any) -> StatisticsMethod:
             and name in HISTORY_BUFFER_STATISTICS):
         return StatisticsMethod(name)
     owner_name = ('HistoryBuffer' if owner is HistoryBufferStandIn else
-                  _describe(owner))
+                  describe(owner))
     raise CheckpointContentError(
-        f'the checkpoint calls getattr({owner_name}, {_describe(name)}); only '
+        f'the checkpoint calls getattr({owner_name}, {describe(name)}); only '
         "HistoryBuffer's statistics methods "
         f'{", ".join(HISTORY_BUFFER_STATISTICS)} may be looked up')
 
@@ -368,7 +164,7 @@ def _check_statistics_methods(methods: Any) -> None:
     if type(methods) is not dict:
         raise CheckpointContentError(
             'the statistics_methods of a HistoryBuffer in the checkpoint are '
-            f'{_describe(methods)}, not a dict')
+            f'{describe(methods)}, not a dict')
     for name, method in methods.items():
         if isinstance(method, StatisticsMethod) and method.name == name:
             continue
@@ -379,7 +175,7 @@ def _check_statistics_methods(methods: Any) -> None:
             continue
         raise CheckpointContentError(
             'a HistoryBuffer of the checkpoint maps its statistics method '
-            f'{_describe(name)} to {method!r}; only HistoryBuffer\'s own '
+            f'{describe(name)} to {method!r}; only HistoryBuffer\'s own '
             f'methods ({", ".join(HISTORY_BUFFER_STATISTICS)}) under their '
             'names, or methods registered in this process, are accepted')
 
@@ -476,10 +272,10 @@ class _Materializer:
     def _history_buffer(self, stand_in: HistoryBufferStandIn) -> HistoryBuffer:
         state = stand_in.state()
         max_length = state['max_length']
-        if not _is_int(max_length) or max_length < 1:
+        if not is_int(max_length) or max_length < 1:
             raise CheckpointContentError(
                 f'a HistoryBuffer of the checkpoint has the max_length '
-                f'{_describe(max_length)}, not a positive integer')
+                f'{describe(max_length)}, not a positive integer')
         history = {}
         for key in ('_log_history', '_count_history'):
             array = self.visit(state[key])
@@ -487,7 +283,7 @@ class _Materializer:
                     or array.dtype.kind not in 'biuf'):
                 raise CheckpointContentError(
                     f'the {key} of a HistoryBuffer of the checkpoint is '
-                    f'{_describe(array)}, not a 1-d numeric numpy array')
+                    f'{describe(array)}, not a 1-d numeric numpy array')
             history[key] = array
         if len(history['_log_history']) != len(history['_count_history']):
             raise CheckpointContentError(
