@@ -5,6 +5,7 @@ One test (or group) per point of the checkpoint part of issue 10; the crafted
 files of :mod:`test_hostile_checkpoints` cover the attacks more broadly."""
 import fractions
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -16,11 +17,17 @@ from checkpoint_crafting import (DTYPE, GETATTR, HISTORY_BUFFER, NDARRAY,
                                  RECONSTRUCT, Build, Call, Get, Global, New,
                                  Put, dumps, write_zip_checkpoint)
 from conftest import REPO, TINY_CONFIG, run_tool
+import mmengine.runner.checkpoint as mmengine_checkpoint
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader, _load_checkpoint
 
-from mmseg_gcn.engine import (SAFE_GLOBALS_ENV, UntrustedCheckpointError,
-                              load_local_checkpoint)
+from mmseg_gcn.engine import (MMENGINE_CHECKPOINT_GLOBALS, SAFE_GLOBALS_ENV,
+                              UntrustedCheckpointError,
+                              allow_checkpoint_globals,
+                              install_safe_checkpoint_loading,
+                              load_local_checkpoint, safe_checkpoint_globals,
+                              uninstall_safe_checkpoint_loading)
+from mmseg_gcn.engine import checkpoint as checkpoint_module
 
 TRAIN = str(REPO / 'tools' / 'train.py')
 
@@ -38,14 +45,15 @@ def allow_list_before_module() -> set:
 
 
 @pytest.fixture(autouse=True)
-def restore_allow_list(allow_list_before_module):
-    """Loading with ``MMSEG_GCN_SAFE_GLOBALS`` set adds its globals to torch's
-    allow-list for the rest of the process: undone after each test, so that
-    no later test loads with globals it did not allow."""
-    before = torch.serialization.get_safe_globals()
-    yield
-    torch.serialization.clear_safe_globals()
-    torch.serialization.add_safe_globals(before)
+def restore_allowed_globals(monkeypatch):
+    """``allow_checkpoint_globals`` (and ``MMSEG_GCN_SAFE_GLOBALS``, read
+    once) widen what the package's loads accept for the rest of the process:
+    each test starts from the package's list as it was, with the variable
+    unread, so that no later test loads with globals it did not allow."""
+    monkeypatch.setattr(checkpoint_module, '_ALLOWED_GLOBALS',
+                        list(checkpoint_module._ALLOWED_GLOBALS))
+    monkeypatch.setattr(checkpoint_module, '_env_globals_read', False)
+    monkeypatch.delenv(SAFE_GLOBALS_ENV, raising=False)
 
 
 class _Payload:
@@ -65,7 +73,8 @@ def test_mmseg_gcn_loader_handles_local_files():
 
 def test_real_mmengine_checkpoint_needs_no_other_global(trained_work_dir):
     path = str(trained_work_dir / 'iter_2.pth')
-    assert torch.serialization.get_unsafe_globals_in_checkpoint(path) == []
+    with safe_checkpoint_globals():  # beyond the stand-ins
+        assert torch.serialization.get_unsafe_globals_in_checkpoint(path) == []
     checkpoint = _load_checkpoint(path, map_location='cpu')
     assert {'meta', 'state_dict', 'optimizer', 'message_hub'} <= set(checkpoint)
 
@@ -113,11 +122,16 @@ def test_opt_in_allows_a_trusted_global(tmp_path, monkeypatch):
     with pytest.raises(UntrustedCheckpointError, match='fractions.Fraction'):
         _load_checkpoint(str(path), map_location='cpu')
 
+    # the variable is read once, at the first load after the fixture reset it
+    monkeypatch.setattr(checkpoint_module, '_env_globals_read', False)
     monkeypatch.setenv(SAFE_GLOBALS_ENV, 'fractions.Fraction')
+    before = _allow_list()
     checkpoint = _load_checkpoint(str(path), map_location='cpu')
     assert checkpoint['ratio'] == fractions.Fraction(1, 3)
-    # allowed for the whole process (until restore_allow_list undoes it)
-    assert fractions.Fraction in torch.serialization.get_safe_globals()
+    # allowed for this package's loads, not added to torch's allow-list
+    assert checkpoint_module._ALLOWED_GLOBALS[-1] is fractions.Fraction
+    assert _allow_list() == before
+    assert fractions.Fraction not in torch.serialization.get_safe_globals()
 
 
 def test_opt_in_cannot_replace_a_checked_stand_in(tmp_path, monkeypatch):
@@ -127,6 +141,9 @@ def test_opt_in_cannot_replace_a_checked_stand_in(tmp_path, monkeypatch):
     monkeypatch.setenv(SAFE_GLOBALS_ENV, 'numpy.ndarray')
     with pytest.raises(ValueError, match='numpy.ndarray'):
         _load_checkpoint(str(path), map_location='cpu')
+    import numpy as np
+    with pytest.raises(ValueError, match='ndarray is loaded through a checked stand-in'):
+        allow_checkpoint_globals([np.ndarray])
 
 
 def test_real_numpy_allowed_by_other_code_stops_loading(trained_work_dir):
@@ -328,7 +345,8 @@ def test_harmless_legacy_checkpoint_loads(trained_work_dir, tmp_path):
     real = load_local_checkpoint(str(trained_work_dir / 'iter_2.pth'))
     path = tmp_path / 'legacy.pth'
     torch.save(real, path, _use_new_zipfile_serialization=False)
-    assert torch.load(path, weights_only=True)['meta']['iter'] == 2
+    with safe_checkpoint_globals():
+        assert torch.load(path, weights_only=True)['meta']['iter'] == 2
 
     checkpoint = _load_checkpoint(str(path), map_location='cpu')
     assert checkpoint['meta']['iter'] == 2
@@ -365,9 +383,75 @@ def test_a_missing_file_is_reported_as_missing(tmp_path):
         _load_checkpoint(str(path), map_location='cpu')
 
 
+# 6. Loading changes nothing else: torch's allow-list, mmengine's loaders --
+
+def test_a_load_leaves_torch_allow_list_as_it_was(trained_work_dir,
+                                                  tmp_path):
+    """The stand-ins and the allowed globals are allow-listed during a load
+    only; an entry torch's list had already stays there."""
+    path = tmp_path / 'trusted.pth'
+    torch.save({'state_dict': {}, 'ratio': fractions.Fraction(1, 3)}, path)
+    evil = tmp_path / 'evil.pth'
+    torch.save({'meta': _Payload(tmp_path / 'ran')}, evil)
+    before = _allow_list()
+    assert not set(MMENGINE_CHECKPOINT_GLOBALS) & before
+
+    assert _load_checkpoint(str(trained_work_dir / 'iter_2.pth'),
+                            map_location='cpu')['meta']['iter'] == 2
+    assert _allow_list() == before
+    with pytest.raises(UntrustedCheckpointError, match='posix.system'):
+        _load_checkpoint(str(evil), map_location='cpu')
+    assert _allow_list() == before
+    allow_checkpoint_globals(['fractions.Fraction'])
+    with safe_checkpoint_globals():
+        assert set(MMENGINE_CHECKPOINT_GLOBALS) | {fractions.Fraction} \
+            <= _allow_list()
+    assert _allow_list() == before
+
+    with torch.serialization.safe_globals([fractions.Fraction]):
+        ratio = _load_checkpoint(str(path), map_location='cpu')['ratio']
+        assert _allow_list() == before | {fractions.Fraction}
+    assert ratio == fractions.Fraction(1, 3)
+    assert _allow_list() == before
+
+
+def test_installing_twice_is_installing_once():
+    schemes = dict(CheckpointLoader._schemes)
+    load_url = mmengine_checkpoint.load_url
+    install_safe_checkpoint_loading()
+    assert CheckpointLoader._schemes == schemes
+    assert all(CheckpointLoader._schemes[prefix] is loader
+               for prefix, loader in schemes.items())
+    assert mmengine_checkpoint.load_url is load_url
+    # one wrapper around mmengine's own loader, not two
+    assert CheckpointLoader._schemes['http://'].__wrapped__ is \
+        mmengine_checkpoint.load_from_http
+
+
+def test_uninstall_puts_mmengine_loaders_back(trained_work_dir):
+    from mmengine.utils.dl_utils import load_url
+    path = str(trained_work_dir / 'iter_2.pth')
+    uninstall_safe_checkpoint_loading()
+    try:
+        assert CheckpointLoader._get_checkpoint_loader('/x.pth') is \
+            mmengine_checkpoint.load_from_local
+        assert CheckpointLoader._schemes['http://'] is \
+            mmengine_checkpoint.load_from_http
+        assert mmengine_checkpoint.load_url is load_url
+        # what the docs say: torch >= 2.6 refuses mmengine's own checkpoints
+        with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
+            _load_checkpoint(path, map_location='cpu')
+        uninstall_safe_checkpoint_loading()  # not installed: nothing to do
+    finally:
+        install_safe_checkpoint_loading()
+    assert CheckpointLoader._get_checkpoint_loader('/x.pth') is \
+        load_local_checkpoint
+    assert _load_checkpoint(path, map_location='cpu')['meta']['iter'] == 2
+
+
 # Last in this module: pytest runs a module's tests in file order ------------
 
 def test_allow_list_is_as_before_this_module(allow_list_before_module):
-    """The opt-in tests above widened torch's allow-list; other modules'
-    tests must not inherit that."""
+    """Nothing above widened torch's allow-list for other modules' tests
+    (the opt-in widens the package's own list, which the fixture restores)."""
     assert _allow_list() == allow_list_before_module

@@ -26,7 +26,8 @@ from conftest import REPO, TINY_CONFIG, run_tool
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from mmseg_gcn.engine import UntrustedCheckpointError, load_local_checkpoint
+from mmseg_gcn.engine import (UntrustedCheckpointError, load_local_checkpoint,
+                              safe_checkpoint_globals)
 
 TRAIN = str(REPO / 'tools' / 'train.py')
 
@@ -579,11 +580,16 @@ def test_real_checkpoint_keeps_its_history_buffers(trained_work_dir):
 
 def test_plain_torch_load_result_saves_as_a_standard_checkpoint(
         trained_work_dir, tmp_path):
-    """torch.load(weights_only=True) called directly returns stand-ins; saved
-    again, they are numpy arrays and HistoryBuffers."""
+    """torch.load(weights_only=True) called directly (with the stand-ins
+    allowed) returns stand-ins; saved again, they are numpy arrays and
+    HistoryBuffers. Without them torch refuses the file, as it does by
+    default."""
     original = trained_work_dir / 'iter_2.pth'
     path = tmp_path / 'resaved.pth'
-    torch.save(torch.load(original, weights_only=True), path)
+    with pytest.raises(pickle.UnpicklingError, match='HistoryBuffer'):
+        torch.load(original, weights_only=True)
+    with safe_checkpoint_globals():
+        torch.save(torch.load(original, weights_only=True), path)
     assert b'mmseg_gcn' not in path.read_bytes()
 
     expected = load_local_checkpoint(str(original))
@@ -593,6 +599,84 @@ def test_plain_torch_load_result_saves_as_a_standard_checkpoint(
         assert type(resaved) is HistoryBuffer, name
         for got, want in zip(resaved.data, buffer.data):
             np.testing.assert_array_equal(got, want)
+
+
+def _assert_same_weights(model, other) -> None:
+    mine, theirs = model.state_dict(), other.state_dict()
+    assert mine.keys() == theirs.keys()
+    for name, tensor in mine.items():
+        assert torch.equal(tensor, theirs[name]), name
+
+
+def test_torchvision_and_plain_state_dicts_load_into_models(tmp_path):
+    """``torch.save(model.state_dict())``, torchvision's weights format (an
+    OrderedDict with ``_metadata``, int64 ``num_batches_tracked``), through
+    mmengine's ``load_checkpoint``."""
+    import torchvision
+    from mmengine.runner import load_checkpoint
+    torch.manual_seed(0)
+    saved = torchvision.models.resnet18()
+    path = tmp_path / 'resnet18.pth'
+    torch.save(saved.state_dict(), path)
+    torch.manual_seed(1)
+    model = torchvision.models.resnet18()
+    checkpoint = load_checkpoint(model, str(path), map_location='cpu',
+                                 strict=True)
+    _assert_same_weights(model, saved)
+    assert checkpoint['bn1.num_batches_tracked'].dtype == torch.int64
+    assert checkpoint._metadata['layer1.0.bn1']['version'] == 2
+
+
+def test_mmpretrain_checkpoint_hook_checkpoint_loads(tmp_path):
+    """An mmpretrain classifier saved the way mmengine's Runner (and its
+    CheckpointHook) saves one: meta with the config text and dataset meta,
+    optimizer state, a message hub with HistoryBuffers, scheduler states."""
+    import mmengine
+    from mmengine.logging import MessageHub
+    from mmengine.optim import MultiStepLR
+    from mmengine.registry import DefaultScope
+    from mmengine.runner import load_checkpoint
+    from mmengine.runner.checkpoint import save_checkpoint
+    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
+    cfg = dict(type='ImageClassifier',
+               backbone=dict(type='ResNet', depth=18),
+               neck=dict(type='GlobalAveragePooling'),
+               head=dict(type='LinearClsHead', num_classes=2, in_channels=512))
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model, other = PRETRAIN_MODELS.build(cfg), PRETRAIN_MODELS.build(cfg)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.rand(2, 3, 32, 32), mode='tensor').sum().backward()
+    optimizer.step()
+    scheduler = MultiStepLR(optimizer, milestones=[2])
+    hub = MessageHub.get_instance('mmpretrain_checkpoint_test')
+    for loss in (1.0, 0.5):
+        hub.update_scalar('train/loss', loss)
+    hub.update_info('iter', 2)
+    path = tmp_path / 'epoch_1.pth'
+    save_checkpoint({
+        'meta': dict(epoch=1, iter=2, cfg="model = dict(type='ImageClassifier')",
+                     seed=0, experiment_name='cls', time='20261202_120000',
+                     mmengine_version=mmengine.__version__,
+                     dataset_meta=dict(classes=('cat', 'dog'))),
+        'state_dict': model.state_dict(),
+        'message_hub': hub.state_dict(),
+        'optimizer': optimizer.state_dict(),
+        'param_schedulers': [scheduler.state_dict()],
+    }, str(path))
+
+    checkpoint = load_checkpoint(other, str(path), map_location='cpu',
+                                 strict=True)
+    _assert_same_weights(other, model)
+    assert checkpoint['meta']['dataset_meta']['classes'] == ('cat', 'dog')
+    assert checkpoint['meta']['cfg_text'].startswith('model = dict(')
+    loss = checkpoint['message_hub']['log_scalars']['train/loss']
+    assert type(loss) is HistoryBuffer and loss.mean() == 0.75
+    assert checkpoint['message_hub']['runtime_info']['iter'] == 2
+    assert checkpoint['param_schedulers'][0]['milestones'] == {2: 1}
+    momentum = checkpoint['optimizer']['state'][0]['momentum_buffer']
+    assert torch.equal(momentum, optimizer.state_dict()['state'][0][
+        'momentum_buffer'])
 
 
 # --- mmengine's other schemes --------------------------------------------------

@@ -1,18 +1,22 @@
 from .checkpoint import (MMENGINE_CHECKPOINT_GLOBALS, SAFE_GLOBALS_ENV,
                          UntrustedCheckpointError, allow_checkpoint_globals,
-                         check_checkpoint_is_safe,
-                         install_safe_checkpoint_loading,
-                         load_local_checkpoint)
+                         check_checkpoint_is_safe, load_local_checkpoint,
+                         safe_checkpoint_globals)
+from .checkpoint_loaders import (SAFE_CHECKPOINTS_ENV,
+                                 install_safe_checkpoint_loading,
+                                 safe_checkpoints_enabled,
+                                 uninstall_safe_checkpoint_loading)
 from .distributed import setup_cpu_distributed, use_cpu_batch_norm
 from .launch import (build_runner, load_run_config, parse_args_with_launcher,
                      set_data_root, set_max_iters, use_test_time_augmentation)
 
 __all__ = [
-    'MMENGINE_CHECKPOINT_GLOBALS', 'SAFE_GLOBALS_ENV',
+    'MMENGINE_CHECKPOINT_GLOBALS', 'SAFE_CHECKPOINTS_ENV', 'SAFE_GLOBALS_ENV',
     'UntrustedCheckpointError', 'allow_checkpoint_globals', 'build_runner',
     'check_checkpoint_is_safe', 'install_safe_checkpoint_loading',
     'load_local_checkpoint', 'load_run_config', 'parse_args_with_launcher',
     'set_data_root', 'set_max_iters', 'setup_cpu_distributed',
-    'use_cpu_batch_norm',
+    'safe_checkpoint_globals', 'safe_checkpoints_enabled',
+    'uninstall_safe_checkpoint_loading', 'use_cpu_batch_norm',
     'use_test_time_augmentation'
 ]

@@ -35,6 +35,12 @@ numeric dtypes from a fixed list, raw bytes of exactly the declared size,
 looks up only the four statistics methods, fixed at import. After loading,
 the stand-ins are replaced by real numpy and mmengine objects.
 
+The stand-ins (and the globals a user allows, below) are allow-listed for
+torch only while one of this module's loaders runs
+(:func:`safe_checkpoint_globals`, torch's ``safe_globals``): torch's own
+allow-list (``torch.serialization.get_safe_globals()``) is the same before
+and after every load, and importing the package leaves it alone.
+
 Of torch's own allow-list, the rebuilds of sparse, nested and wrapper-subclass
 tensors and of tensors from numpy arrays are left out: mmengine checkpoints
 never contain them, and they build tensors from sizes and offsets in the file.
@@ -62,7 +68,7 @@ checkpoints, which mmengine cannot resume), so the GPU-count comparison never
 applied to its checkpoints and is not repeated.
 
 mmengine's other schemes get the same treatment (see
-:func:`install_safe_checkpoint_loading`): ``http://``/``https://`` (and
+:func:`~mmseg_gcn.engine.checkpoint_loaders.install_safe_checkpoint_loading`): ``http://``/``https://`` (and
 ``torchvision://``, ``open-mmlab://``, ``mmcls://``, which download through
 it) used ``torch.hub`` with ``weights_only=False``, which runs any code in the
 download; the file is now downloaded into torch's hub cache and loaded as a
@@ -76,10 +82,14 @@ The inspection reads a zip archive with Python's ``zipfile``, torch with its
 own reader: a zip crafted to read differently in the two can escape the
 inspection's size checks, not the restricted unpickling. ``pavi://`` and
 ``s3://`` files are not inspected before ``torch.load``. Schemes registered
-after :func:`install_safe_checkpoint_loading` runs (by other packages) are
-not wrapped. ``torch.load(weights_only=True)`` called directly returns the
-stand-ins (which save back as the real objects); load through mmengine or
+after the loaders are installed (by other packages) are not wrapped.
+``torch.load(weights_only=True)`` called directly refuses an mmengine
+checkpoint (``Unsupported global: ...HistoryBuffer``) as torch >= 2.6 does;
+inside ``with safe_checkpoint_globals():`` it returns the stand-ins (which
+save back as the real objects). Load through mmengine or
 :func:`load_local_checkpoint` to get real numpy arrays and ``HistoryBuffer``.
+While a load runs, torch's allow-list holds the stand-ins for every thread of
+the process (torch keeps one list).
 
 The opt-in
 ----------
@@ -87,24 +97,23 @@ A user who trusts a checkpoint that needs more globals allows them by name::
 
     export MMSEG_GCN_SAFE_GLOBALS=mypackage.module.MyClass,collections.Counter
 
-or from Python with :func:`allow_checkpoint_globals`. An allowed global can be
+(read once, when the package installs its loaders or at the first load) or
+from Python with :func:`allow_checkpoint_globals`. They are allowed for this
+package's loads only, not added to torch's allow-list. An allowed global can be
 called by any checkpoint with any arguments, and objects of an allowed class
 get their attributes from the checkpoint, so allow only what you would import
 and run yourself. The names the stand-ins take (``numpy.ndarray``,
 ``numpy.dtype``, ``builtins.getattr``, ``HistoryBuffer``, ...) cannot be
 allowed as the real objects: that would reopen the holes above.
 """
-import functools
+import contextlib
 import importlib
 import os
 import os.path as osp
 import pickle
-from typing import Any, Callable, Iterable, List, Optional
-from urllib.parse import urlparse
+from typing import Any, Iterable, Iterator, List, Optional
 
-import mmengine.runner.checkpoint as mmengine_checkpoint
 import torch
-from mmengine.runner.checkpoint import CheckpointLoader
 
 from .checkpoint_file import CheckpointFile, CheckpointFileError, \
     open_checkpoint
@@ -121,6 +130,10 @@ _STAND_IN_NAMES = frozenset(name for _, name in STAND_INS)
 #: docstring): meta keys kept as ``<key>_text``, and the message hub's copy.
 _META_CONFIG_KEYS = ('config', 'cfg')
 _RUNTIME_INFO_CONFIG_KEY = 'cfg'
+#: The globals allowed with :func:`allow_checkpoint_globals` (and
+#: MMSEG_GCN_SAFE_GLOBALS): for this package's loads only.
+_ALLOWED_GLOBALS: List[Any] = []
+_env_globals_read = False
 
 
 class UntrustedCheckpointError(RuntimeError):
@@ -147,7 +160,9 @@ def allow_checkpoint_globals(globals_or_names: Iterable[Any]) -> None:
     """Adds types or functions to the globals checkpoints may refer to.
 
     Only do this for checkpoints you trust: an allowed global can be called
-    with any arguments while a checkpoint is unpickled.
+    with any arguments while a checkpoint is unpickled. They are allowed in
+    this package's loads (mmengine's, once installed), not added to torch's
+    allow-list.
 
     Args:
         globals_or_names (Iterable): objects, or their qualified names as
@@ -170,12 +185,29 @@ def allow_checkpoint_globals(globals_or_names: Iterable[Any]) -> None:
                 'checkpoint go around the checks (e.g. build numpy object '
                 'arrays over forged pointers). Remove it.')
         objects.append(_import_global(item) if isinstance(item, str) else item)
-    torch.serialization.add_safe_globals(objects)
+    _ALLOWED_GLOBALS.extend(obj for obj in dict.fromkeys(objects)
+                            if obj not in _ALLOWED_GLOBALS)
 
 
 def _globals_from_env() -> List[str]:
     value = os.environ.get(SAFE_GLOBALS_ENV, '')
     return [name.strip() for name in value.split(',') if name.strip()]
+
+
+def allowed_checkpoint_globals() -> List[Any]:
+    """The globals allowed with :func:`allow_checkpoint_globals`; the first
+    call also allows those named by ``MMSEG_GCN_SAFE_GLOBALS`` (read once per
+    process).
+
+    Raises:
+        ValueError: for a name in ``MMSEG_GCN_SAFE_GLOBALS`` that cannot be
+            imported or that is loaded through a checked stand-in.
+    """
+    global _env_globals_read
+    if not _env_globals_read:
+        allow_checkpoint_globals(_globals_from_env())
+        _env_globals_read = True
+    return list(_ALLOWED_GLOBALS)
 
 
 #: Globals torch allows by default that mmengine checkpoints never contain.
@@ -200,10 +232,10 @@ def _allowed_global_names() -> set:
 
 
 def _require_stand_ins() -> None:
-    """Allow-lists the stand-ins, and makes sure no other code of this
-    process allow-listed the real objects or something else under their
-    names (either would bypass the checks)."""
-    torch.serialization.add_safe_globals(MMENGINE_CHECKPOINT_GLOBALS)
+    """Makes sure no other code of this process allow-listed the real objects
+    behind the stand-ins, or something else under their names, in torch's
+    allow-list: torch looks globals up by name in one set, so either could
+    take a stand-in's place and bypass the checks."""
     wrong = []
     for entry in torch.serialization.get_safe_globals():
         if isinstance(entry, tuple):
@@ -223,7 +255,29 @@ def _require_stand_ins() -> None:
             'through checked stand-ins; with the real objects any checkpoint '
             'could build numpy object arrays or change HistoryBuffer. Remove '
             'that call (or call torch.serialization.clear_safe_globals() and '
-            'then mmseg_gcn.engine.install_safe_checkpoint_loading()).')
+            'torch.serialization.remove_safe_globals([...]) for them).')
+
+
+@contextlib.contextmanager
+def safe_checkpoint_globals() -> Iterator[None]:
+    """Allow-lists the stand-ins (:data:`MMENGINE_CHECKPOINT_GLOBALS`) and
+    the globals of :func:`allowed_checkpoint_globals` for ``torch.load``
+    inside the ``with`` block only.
+
+    Only what torch's allow-list lacks is added, and exactly that is removed
+    afterwards, so ``torch.serialization.get_safe_globals()`` is the same
+    after the block as before it (unless other code changes it meanwhile).
+
+    Raises:
+        UntrustedCheckpointError: if other code allow-listed the real numpy
+            or mmengine objects the stand-ins take the place of.
+    """
+    wanted = MMENGINE_CHECKPOINT_GLOBALS + allowed_checkpoint_globals()
+    _require_stand_ins()
+    present = set(torch.serialization.get_safe_globals())
+    missing = [obj for obj in dict.fromkeys(wanted) if obj not in present]
+    with torch.serialization.safe_globals(missing):
+        yield
 
 
 def _inspect(path: str) -> CheckpointFile:
@@ -261,9 +315,8 @@ def check_checkpoint_is_safe(filename: str) -> None:
         FileNotFoundError: if it does not exist.
         UntrustedCheckpointError: saying what the file is and what to do.
     """
-    allow_checkpoint_globals(_globals_from_env())
-    _require_stand_ins()
-    _inspect(osp.expanduser(filename)).stream.close()
+    with safe_checkpoint_globals():
+        _inspect(osp.expanduser(filename)).stream.close()
 
 
 def _torch_reason(error: pickle.UnpicklingError) -> str:
@@ -276,7 +329,7 @@ def _torch_reason(error: pickle.UnpicklingError) -> str:
     return text.split('\n\nCheck the documentation', 1)[0].strip()
 
 
-def _refusal(source: str, error: Exception) -> UntrustedCheckpointError:
+def refusal_error(source: str, error: Exception) -> UntrustedCheckpointError:
     """The :class:`UntrustedCheckpointError` for a failure while loading
     ``source`` (any exception: torch's, the stand-ins' or a malformed
     pickle's)."""
@@ -311,14 +364,14 @@ def _without_config_texts(checkpoint: Any) -> Any:
     return checkpoint
 
 
-def _finish(checkpoint: Any, source: str) -> Any:
+def finish_checkpoint(checkpoint: Any, source: str) -> Any:
     """What every loader hands back: the unpickled checkpoint with real
     objects in place of the stand-ins, and no config text where mmengine
     would execute it."""
     try:
         return _without_config_texts(materialize(checkpoint))
     except CheckpointContentError as error:
-        raise _refusal(source, error) from None
+        raise refusal_error(source, error) from None
 
 
 def load_local_checkpoint(filename: str,
@@ -339,78 +392,14 @@ def load_local_checkpoint(filename: str,
         UntrustedCheckpointError: for any other failure, naming the file.
     """
     path = osp.expanduser(filename)
-    allow_checkpoint_globals(_globals_from_env())
-    _require_stand_ins()
-    checkpoint_file = _inspect(path)
-    with checkpoint_file.stream:
-        try:
-            checkpoint = torch.load(checkpoint_file.stream,
-                                    map_location=map_location,
-                                    weights_only=True)
-        except Exception as error:  # noqa: B902 -- all of them name the file
-            raise _refusal(path, error) from error
-    return _finish(checkpoint, path)
+    with safe_checkpoint_globals():
+        checkpoint_file = _inspect(path)
+        with checkpoint_file.stream:
+            try:
+                checkpoint = torch.load(checkpoint_file.stream,
+                                        map_location=map_location,
+                                        weights_only=True)
+            except Exception as error:  # noqa: B902 -- all name the file
+                raise refusal_error(path, error) from error
+    return finish_checkpoint(checkpoint, path)
 
-
-def _load_url(url: str,
-              model_dir: Optional[str] = None,
-              map_location: Optional[Any] = None,
-              progress: bool = True,
-              check_hash: bool = False,
-              file_name: Optional[str] = None) -> Any:
-    """Takes the place of mmengine's ``load_url`` (``torch.hub`` with
-    ``weights_only=False``): downloads into torch's hub cache as it does, and
-    loads the file with :func:`load_local_checkpoint`."""
-    model_dir = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
-    os.makedirs(model_dir, exist_ok=True)
-    file_name = file_name or osp.basename(urlparse(url).path)
-    cached_file = osp.join(model_dir, file_name)
-    if not osp.exists(cached_file):
-        hash_prefix = None
-        if check_hash:
-            match = torch.hub.HASH_REGEX.search(file_name)
-            hash_prefix = match.group(1) if match else None
-        torch.hub.download_url_to_file(url, cached_file, hash_prefix,
-                                       progress=progress)
-    return load_local_checkpoint(cached_file, map_location)
-
-
-def _checked_scheme(loader: Callable) -> Callable:
-    """One of mmengine's scheme loaders, its result finished like a local
-    checkpoint's (stand-ins replaced, config text moved)."""
-    if getattr(loader, '_mmseg_gcn_checked', False):
-        return loader
-
-    @functools.wraps(loader)
-    def load(filename: str, map_location: Optional[Any] = None) -> Any:
-        allow_checkpoint_globals(_globals_from_env())
-        _require_stand_ins()
-        try:
-            checkpoint = loader(filename, map_location)
-        except (pickle.UnpicklingError, CheckpointContentError) as error:
-            raise _refusal(filename, error) from error
-        return _finish(checkpoint, filename)
-
-    load._mmseg_gcn_checked = True
-    return load
-
-
-def install_safe_checkpoint_loading(
-        loader: Callable[[str, Any], Any] = load_local_checkpoint) -> None:
-    """Makes every checkpoint mmengine loads go through the checks above.
-
-    Allow-lists the stand-ins for mmengine's checkpoint globals, makes
-    ``loader`` the loader of local files (``load_from``, ``--resume``,
-    ``init_cfg=dict(type='Pretrained', checkpoint=<path>)``), makes
-    mmengine's URL loader download and load like a local file, and finishes
-    the result of every other registered scheme the same way.
-    """
-    torch.serialization.add_safe_globals(MMENGINE_CHECKPOINT_GLOBALS)
-    # load_from_http (and the model-zoo schemes through it) calls this name
-    mmengine_checkpoint.load_url = _load_url
-    for prefix, scheme_loader in list(CheckpointLoader._schemes.items()):
-        if prefix:
-            CheckpointLoader.register_scheme(
-                prefixes=prefix, loader=_checked_scheme(scheme_loader),
-                force=True)
-    CheckpointLoader.register_scheme(prefixes='', loader=loader, force=True)
