@@ -224,14 +224,15 @@ _TORCH_GLOBALS_NOT_IN_MMENGINE_CHECKPOINTS = frozenset([
 
 def _allowed_global_names() -> set:
     """The globals a checkpoint may refer to: torch's restricted unpickler's
-    own list (less the ones above) and what ``add_safe_globals`` added."""
+    own list (less the ones above) and torch's allow-list, which holds the
+    stand-ins and the allowed globals inside :func:`safe_checkpoint_globals`."""
     from torch import _weights_only_unpickler as unpickler
     return ((set(unpickler._get_allowed_globals())
              - _TORCH_GLOBALS_NOT_IN_MMENGINE_CHECKPOINTS)
             | set(unpickler._get_user_allowed_globals()))
 
 
-def _require_stand_ins() -> None:
+def _refuse_real_objects() -> None:
     """Makes sure no other code of this process allow-listed the real objects
     behind the stand-ins, or something else under their names, in torch's
     allow-list: torch looks globals up by name in one set, so either could
@@ -254,8 +255,8 @@ def _require_stand_ins() -> None:
             '(torch.serialization.add_safe_globals), which mmseg_gcn loads '
             'through checked stand-ins; with the real objects any checkpoint '
             'could build numpy object arrays or change HistoryBuffer. Remove '
-            'that call (or call torch.serialization.clear_safe_globals() and '
-            'torch.serialization.remove_safe_globals([...]) for them).')
+            'that call (or undo it with '
+            'torch.serialization.remove_safe_globals([...])).')
 
 
 @contextlib.contextmanager
@@ -273,7 +274,7 @@ def safe_checkpoint_globals() -> Iterator[None]:
             or mmengine objects the stand-ins take the place of.
     """
     wanted = MMENGINE_CHECKPOINT_GLOBALS + allowed_checkpoint_globals()
-    _require_stand_ins()
+    _refuse_real_objects()
     present = set(torch.serialization.get_safe_globals())
     missing = [obj for obj in dict.fromkeys(wanted) if obj not in present]
     with torch.serialization.safe_globals(missing):

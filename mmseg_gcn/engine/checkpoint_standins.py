@@ -25,7 +25,8 @@ need, ``HistoryBuffer`` state with known keys and types, statistics methods
 from a list fixed at import. :func:`materialize` then replaces them by real
 numpy arrays, dtypes and ``HistoryBuffer`` objects, so the loaded checkpoint
 holds only ordinary objects. (``torch.load(weights_only=True)`` called
-directly, without :func:`materialize`, returns the stand-ins; they save, and
+directly with the stand-ins allowed, without :func:`materialize`, returns
+them; they save, and
 deep-copy, as the objects they stand for, so saving such a result again never
 refers to this module either.)
 """
@@ -132,7 +133,7 @@ def restricted_getattr(owner: Any, name: Any) -> StatisticsMethod:
 
 
 #: What torch's restricted unpickler gets under the names of the globals an
-#: mmengine checkpoint refers to (for ``torch.serialization.add_safe_globals``),
+#: mmengine checkpoint refers to (for ``torch.serialization.safe_globals``),
 #: including numpy 1's module names, and ``bytes`` (for ``b''``).
 STAND_INS: List[Tuple[Any, str]] = [
     (HistoryBufferStandIn, 'mmengine.logging.history_buffer.HistoryBuffer'),
