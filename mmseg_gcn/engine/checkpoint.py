@@ -68,7 +68,7 @@ checkpoints, which mmengine cannot resume), so the GPU-count comparison never
 applied to its checkpoints and is not repeated.
 
 mmengine's other schemes get the same treatment (see
-:func:`~mmseg_gcn.engine.checkpoint_loaders.install_safe_checkpoint_loading`): ``http://``/``https://`` (and
+:mod:`~mmseg_gcn.engine.checkpoint_loaders`): ``http://``/``https://`` (and
 ``torchvision://``, ``open-mmlab://``, ``mmcls://``, which download through
 it) used ``torch.hub`` with ``weights_only=False``, which runs any code in the
 download; the file is now downloaded into torch's hub cache and loaded as a

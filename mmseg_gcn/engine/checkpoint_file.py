@@ -15,7 +15,8 @@ file, tells the formats apart and reads every pickle of the file without
 executing it (:mod:`~mmseg_gcn.engine.checkpoint_pickle_scan`): it lists the
 globals the pickles refer to, checks that each declared string and each
 tensor storage fits in the bytes the file really holds, and refuses pickle
-opcodes that torch's restricted unpickler does not support. Nothing is called and nothing bigger than the file is allocated.
+opcodes that torch's restricted unpickler does not support. Nothing is
+called and nothing bigger than the file is allocated.
 
 This is the diagnosis of what the file is; the guard against what its pickle
 does is the restricted unpickling that follows
