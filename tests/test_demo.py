@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from conftest import REPO, run_tool
 from PIL import Image
 
+from mmseg_gcn.engine import load_local_checkpoint
 from mmseg_gcn.visualization import (GridRow, colorize_mask,
                                      find_scalars_file, load_scalars,
                                      save_prediction_grid,
@@ -58,16 +58,15 @@ def test_short_demo_writes_all_outputs(short_demo):
     assert re.search(r'\|\s+aeroplane\s+\|', out)
     assert 'boundary/internal_acc' in out
     for folder in ('gcn', '1x1'):
-        checkpoint = torch.load(work_dir / folder / 'iter_4.pth',
-                                weights_only=True)
+        checkpoint = load_local_checkpoint(work_dir / folder / 'iter_4.pth')
         assert checkpoint['meta']['iter'] == 4
         with Image.open(work_dir / folder / 'training_curves.png') as image:
             assert image.format == 'PNG'
     # the GCN's classifier has k x 1 and 1 x k kernels (k = 15), the baseline's
     # none: each folder holds its own model
     kernel_sizes = {
-        folder: {max(v.shape[-2:]) for k, v in torch.load(
-            work_dir / folder / 'iter_4.pth', weights_only=True)[
+        folder: {max(v.shape[-2:]) for k, v in load_local_checkpoint(
+            work_dir / folder / 'iter_4.pth')[
                 'state_dict'].items() if k.startswith('decode_head')
             and v.ndim == 4}
         for folder in ('gcn', '1x1')}

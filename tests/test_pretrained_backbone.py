@@ -12,6 +12,7 @@ from mmseg.registry import MODELS
 from PIL import Image
 
 import mmseg_gcn  # noqa: F401
+from mmseg_gcn.engine import load_local_checkpoint
 
 pytestmark = pytest.mark.slow  # a pre-training iteration through the Runner
 
@@ -57,7 +58,7 @@ def test_pretrained_classifier_loads_into_segmentation_backbone(tmp_path):
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         Runner.from_cfg(cfg).train()
     checkpoint = tmp_path / 'pretrain' / 'epoch_1.pth'
-    saved = torch.load(checkpoint, weights_only=True)['state_dict']
+    saved = load_local_checkpoint(checkpoint)['state_dict']
     expected = {k[len('backbone.'):]: v for k, v in saved.items()
                 if k.startswith('backbone.')}
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import mmseg
 import pytest
-import torch
 from conftest import TINY_CONFIG, run_tool
+
+from mmseg_gcn.engine import load_local_checkpoint
 
 pytestmark = pytest.mark.slow  # each test starts Python processes
 
@@ -50,5 +51,5 @@ def test_mmseg_own_train_script_with_custom_imports(tmp_path, demo_data):
     result = run_tool([str(mmseg_train), str(config), '--work-dir',
                        str(work_dir)], cwd=demo_data)
     assert result.returncode == 0, result.stderr[-4000:]
-    checkpoint = torch.load(work_dir / 'iter_2.pth', weights_only=True)
+    checkpoint = load_local_checkpoint(work_dir / 'iter_2.pth')
     assert checkpoint['meta']['iter'] == 2

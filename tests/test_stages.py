@@ -13,6 +13,7 @@ import torch
 from conftest import REPO, TINY_CONFIG, free_port, run_tool
 from stages_helpers import TINY_OPTIONS, make_stage_data, to_cli
 
+from mmseg_gcn.engine import load_local_checkpoint
 from mmseg_gcn.engine.stages import (StageError, load_schedule,
                                      run_schedule)
 
@@ -25,7 +26,7 @@ VOC_OPTIONS = dict(TINY_OPTIONS, **{'model.data_preprocessor.size': [96, 96]})
 
 
 def weights(path: Path) -> dict:
-    checkpoint = torch.load(path, weights_only=True)
+    checkpoint = load_local_checkpoint(path)
     return checkpoint.get('state_dict', checkpoint)
 
 
@@ -71,12 +72,11 @@ def test_cityscapes_schedule_trains_both_stages(cityscapes_run):
     for stage in (stage1, stage2):
         marker = json.loads((stage / 'stage_done.json').read_text())
         assert marker['iter'] == 2
-        final = torch.load(stage / 'final.pth', weights_only=True)
+        final = load_local_checkpoint(stage / 'final.pth')
         assert final['meta']['dataset_meta']['classes'][0] == 'road'
         assert_same_weights(final['state_dict'],
                             weights(stage / 'iter_2.pth'))
-    assert torch.load(stage2 / 'iter_2.pth',
-                      weights_only=True)['meta']['iter'] == 2
+    assert load_local_checkpoint(stage2 / 'iter_2.pth')['meta']['iter'] == 2
 
 
 @pytest.mark.slow
@@ -149,7 +149,7 @@ def test_voc_schedule_resumes_a_killed_stage(stage_data, tmp_path):
     sizes = [json.loads((record / f'{s.name}.json').read_text())['dataset_len']
              for s in (stage1, stage2, stage3)]
     assert sizes == [8, 5, 3]
-    final = torch.load(stage3 / 'final.pth', weights_only=True)
+    final = load_local_checkpoint(stage3 / 'final.pth')
     assert final['meta']['dataset_meta']['classes'][1] == 'aeroplane'
     assert final['meta']['stage']['name'] == 'voc'
 

@@ -8,12 +8,13 @@ from conftest import REPO, TINY_CONFIG, run_tool
 from mmengine.config import Config
 from mmengine.runner import Runner
 
+from mmseg_gcn.engine import load_local_checkpoint
+
 TRAIN = str(REPO / 'tools' / 'train.py')
 
 
 def test_train_two_iterations_writes_checkpoint(trained_work_dir):
-    checkpoint = torch.load(trained_work_dir / 'iter_2.pth',
-                            weights_only=True)
+    checkpoint = load_local_checkpoint(trained_work_dir / 'iter_2.pth')
     assert checkpoint['meta']['iter'] == 2
     assert (trained_work_dir / 'last_checkpoint').read_text().strip().endswith(
         'iter_2.pth')
@@ -37,7 +38,7 @@ def test_resume_continues_at_iteration_two(trained_work_dir, demo_data,
     iterations = [int(i) for i in re.findall(r'Iter\(train\) \[\s*(\d+)/4\]',
                                              log)]
     assert iterations == [3, 4]
-    final = torch.load(work_dir / 'iter_4.pth', weights_only=True)
+    final = load_local_checkpoint(work_dir / 'iter_4.pth')
     assert final['meta']['iter'] == 4
 
 
@@ -53,7 +54,7 @@ def test_load_from_starts_a_new_run_from_those_weights(trained_work_dir,
     runner = Runner.from_cfg(cfg)
     runner.load_or_resume()
 
-    saved = torch.load(checkpoint_path, weights_only=True)['state_dict']
+    saved = load_local_checkpoint(checkpoint_path)['state_dict']
     loaded = runner.model.state_dict()
     assert saved.keys() == loaded.keys()
     for name, tensor in saved.items():
