@@ -119,3 +119,17 @@ def test_test_tool_reports_a_missing_checkpoint_in_one_line(tmp_path,
     assert result.returncode == 1
     assert f"error: Checkpoint '{missing}' does not exist." in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_check_seg_map_passes_inference_and_refuses_a_bad_class_count():
+    """Without a label (inference, where mmseg drops LoadAnnotations) the
+    step changes nothing; a class count that is not an integer >= 1 is
+    refused when the pipeline is built, naming the step."""
+    from mmseg_gcn.datasets import CheckSegMap
+    results = dict(img=np.zeros((4, 5, 3), np.uint8), ori_shape=(4, 5))
+    assert CheckSegMap(num_classes=21)(dict(results)).keys() == results.keys()
+    for bad in (0, True, 2.0):
+        with pytest.raises(ValueError,
+                           match='CheckSegMap: num_classes must be an '
+                           r'integer >= 1, got'):
+            CheckSegMap(num_classes=bad)

@@ -79,7 +79,6 @@ VOC_CLASSES: Tuple[str, ...] = (
 IGNORE_INDEX = 255
 
 
-
 @dataclass(frozen=True)
 class SplitSummary:
     """What :func:`convert_split` did.

@@ -18,6 +18,8 @@ from mmengine import fileio
 from mmseg.datasets.transforms import LoadAnnotations
 from mmseg.registry import TRANSFORMS
 
+from ..utils import check_int
+
 
 class UnreadableFileError(ValueError):
     """An image or label file exists but cannot be decoded."""
@@ -96,7 +98,7 @@ class CheckedLoadAnnotations(LoadAnnotations):
 
     def __init__(self, num_classes: int, ignore_index: int = 255,
                  **kwargs) -> None:
-        _check_num_classes('CheckedLoadAnnotations', num_classes)
+        check_int(num_classes, 'CheckedLoadAnnotations: num_classes', 1)
         super().__init__(**kwargs)
         self.num_classes = num_classes
         self.ignore_index = ignore_index
@@ -162,13 +164,6 @@ def check_seg_map(results: dict, num_classes: int,
             'num_classes matches.')
 
 
-def _check_num_classes(name: str, num_classes: int) -> None:
-    if not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(
-            f'{name}: num_classes must be a positive int, got '
-            f'{num_classes!r}')
-
-
 @TRANSFORMS.register_module()
 class CheckSegMap(BaseTransform):
     """Checks the label that mmseg's ``LoadAnnotations`` loaded (see
@@ -186,7 +181,7 @@ class CheckSegMap(BaseTransform):
     """
 
     def __init__(self, num_classes: int, ignore_index: int = 255) -> None:
-        _check_num_classes('CheckSegMap', num_classes)
+        check_int(num_classes, 'CheckSegMap: num_classes', 1)
         self.num_classes = num_classes
         self.ignore_index = ignore_index
 

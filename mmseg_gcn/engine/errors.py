@@ -18,6 +18,7 @@ from .head_channels import HeadChannelsError
 from .resume import ResumeCheckpointError
 from .stages import StageError
 
+
 class ToolError(RuntimeError):
     """An error the user can fix, found by a tool itself (e.g. a bad
     argument): its message names the file or option and the fix."""
@@ -25,9 +26,9 @@ class ToolError(RuntimeError):
 
 #: Errors whose message is the whole story (data paths raise
 #: FileNotFoundError naming the path).
-EXPECTED_ERRORS = (ToolError, StageError, UntrustedCheckpointError, ResumeCheckpointError,
-                   CfgOptionsError, HeadChannelsError, DistTimeoutValueError,
-                   FileNotFoundError)
+EXPECTED_ERRORS = (ToolError, StageError, UntrustedCheckpointError,
+                   ResumeCheckpointError, CfgOptionsError, HeadChannelsError,
+                   DistTimeoutValueError, FileNotFoundError)
 
 
 def _expected_message(error: BaseException,

@@ -3,8 +3,7 @@ half-written file under its name."""
 import json
 import os
 import os.path as osp
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Optional
 
 #: How the temporary file of :func:`atomic_write` ends: ``<path>.<pid>.tmp``.
 #: A file with this ending is never complete; one left by a killed process
@@ -26,16 +25,6 @@ def _fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
-@contextmanager
-def _temporary_beside(path: str) -> Iterator[str]:
-    tmp = f'{path}.{os.getpid()}{TMP_SUFFIX}'
-    try:
-        yield tmp
-    finally:
-        if osp.lexists(tmp):
-            os.remove(tmp)
-
-
 def atomic_write(path: str, write: Callable[[str], Any],
                  fsync: bool = True) -> None:
     """Writes ``path`` through a temporary file in the same folder.
@@ -50,14 +39,18 @@ def atomic_write(path: str, write: Callable[[str], Any],
         write (callable): Writes the content to the path it is given.
         fsync (bool): Flush the file and the rename to disk. Defaults to True.
     """
-    with _temporary_beside(path) as tmp:
+    tmp = f'{path}.{os.getpid()}{TMP_SUFFIX}'
+    try:
         write(tmp)
         if fsync:
             with open(tmp, 'rb') as f:
                 os.fsync(f.fileno())
         os.replace(tmp, path)
-        if fsync:
-            _fsync_folder(osp.dirname(path))
+    finally:
+        if osp.lexists(tmp):
+            os.remove(tmp)
+    if fsync:
+        _fsync_folder(osp.dirname(path))
 
 
 def write_json_atomically(path: str, data: Any,
