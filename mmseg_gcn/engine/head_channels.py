@@ -1,4 +1,5 @@
-"""Checks, before a run, that the heads take the channels the backbone gives.
+"""Checks, before a run, that the heads take the channels (and, for heads
+with ``feature_strides``, the strides) that the backbone gives.
 
 A decode or auxiliary head's ``in_channels`` must be the channels of the
 backbone (or neck) outputs that its ``in_index`` selects. mmseg does not
@@ -7,7 +8,11 @@ check this: a mismatch, such as ``decode_head.in_channels=(64, 128, 256,
 input ... to have 64 channels`` and names no config key. The channels depend
 on the backbone's arguments (``depth``, ``base_channels``, ``out_indices``,
 ...), so :func:`check_head_channels` builds the backbone alone, without its
-pretrained weights, and runs it once on a small zero image.
+pretrained weights, and runs it once on a small zero image. The same run
+gives each output's stride, which heads that upsample by their
+``feature_strides`` (GCNHead, mmseg's FPNHead) must match: GCNHead with the
+default ``(4, 8, 16, 32)`` on a dilated ResNet-d8 (strides 4, 8, 8, 8) would
+otherwise upsample maps that are already at the same stride.
 """
 import copy
 import inspect
@@ -24,7 +29,8 @@ PROBE_SIZE = 64
 
 
 class HeadChannelsError(ValueError):
-    """A head's ``in_channels`` do not match the backbone's outputs."""
+    """A head's ``in_channels`` or ``feature_strides`` do not match the
+    backbone's outputs."""
 
 
 def _as_tuple(value: Any) -> tuple:
@@ -69,10 +75,12 @@ def _argument(head: dict, name: str) -> Any:
     return None
 
 
-def _output_channels(segmentor: dict) -> Optional[List[int]]:
-    """Channels of each feature map the heads receive: the backbone's
-    outputs, through the neck if there is one. None if the backbone cannot
-    run on the probe image (the run then reports its own error)."""
+def _outputs(segmentor: dict) -> Optional[List[Tuple[int, Optional[int]]]]:
+    """(channels, stride) of each feature map the heads receive: the
+    backbone's outputs, through the neck if there is one; a stride is None
+    where the probe image's side is not a multiple of the map's. None if the
+    backbone cannot run on the probe image (the run then reports its own
+    error)."""
     from mmseg.registry import MODELS
     backbone_cfg = copy.deepcopy(segmentor['backbone'])
     # no weights to download or read: only the architecture matters here
@@ -104,11 +112,45 @@ def _output_channels(segmentor: dict) -> Optional[List[int]]:
     if not all(isinstance(f, torch.Tensor) and f.dim() == 4
                for f in features):
         return None
-    return [int(f.shape[1]) for f in features]
+    return [(int(f.shape[1]), PROBE_SIZE // f.shape[-2]
+             if PROBE_SIZE % f.shape[-2] == 0 else None) for f in features]
 
 
-def _check_head(path: str, head: dict, channels: Sequence[int],
+def _setting(value: Any, selected: tuple) -> Tuple[str, str]:
+    """How to show ``selected`` in a message, and the ``--cfg-options``
+    value that sets it, in the form (a sequence or one value) of the
+    config's ``value``."""
+    if isinstance(value, (list, tuple)):
+        return repr(selected), '[' + ','.join(str(v) for v in selected) + ']'
+    return str(selected[0]), str(selected[0])
+
+
+def _check_strides(path: str, head: dict, index: tuple,
+                   strides: Sequence[Optional[int]], source: str) -> None:
+    """For a head that takes ``feature_strides``: they must be the strides
+    of the outputs it selects."""
+    feature_strides = _argument(head, 'feature_strides')
+    if feature_strides is None:
+        return
+    declared = _as_tuple(feature_strides)
+    selected = tuple(strides[i] for i in index)
+    if len(declared) != len(index) or None in selected:
+        return  # the head itself checks the length
+    if declared != selected:
+        shown, setting = _setting(feature_strides, selected)
+        raise HeadChannelsError(
+            f'{path}.feature_strides is {feature_strides!r}, which does not '
+            f'match the output strides of the {source}: the outputs that '
+            f'{path}.in_index={_argument(head, "in_index")!r} selects have '
+            f'strides {shown} (all outputs: {tuple(strides)}; a dilated '
+            f'backbone keeps several at one stride). Set '
+            f'{path}.feature_strides={setting}.')
+
+
+def _check_head(path: str, head: dict,
+                outputs: Sequence[Tuple[int, Optional[int]]],
                 source: str) -> None:
+    channels = [c for c, _ in outputs]
     in_channels = _argument(head, 'in_channels')
     in_index = _argument(head, 'in_index')
     if in_channels is None or in_index is None:
@@ -126,22 +168,19 @@ def _check_head(path: str, head: dict, channels: Sequence[int],
         return  # the head itself says that they must pair up
     selected = tuple(channels[i] for i in index)
     if declared != selected:
-        if isinstance(in_channels, (list, tuple)):
-            shown = repr(selected)
-            setting = '[' + ','.join(str(c) for c in selected) + ']'
-        else:
-            shown = setting = str(selected[0])
+        shown, setting = _setting(in_channels, selected)
         raise HeadChannelsError(
             f'{path}.in_channels is {in_channels!r}, which does not match '
             f'the output channels of the {source}: the outputs that '
             f'{path}.in_index={in_index!r} selects have {shown} channels '
             f'(all outputs: {tuple(channels)}). Set {path}.in_channels='
             f'{setting}, or select other outputs with in_index.')
+    _check_strides(path, head, index, [s for _, s in outputs], source)
 
 
 def check_head_channels(cfg: Config) -> None:
-    """Raises if a head's ``in_channels`` differ from the channels of the
-    backbone outputs it reads.
+    """Raises if a head's ``in_channels`` (or ``feature_strides``) differ
+    from the channels (strides) of the backbone outputs it reads.
 
     Covers ``decode_head`` and ``auxiliary_head`` (single heads and lists),
     with a neck in between, inside wrappers such as ``SegTTAModel``. Costs
@@ -152,7 +191,8 @@ def check_head_channels(cfg: Config) -> None:
 
     Raises:
         HeadChannelsError: naming the head's config key, its
-            ``in_channels`` and the backbone's output channels.
+            ``in_channels`` (``feature_strides``) and the backbone's output
+            channels (strides).
     """
     model = cfg.get('model')
     if not isinstance(model, dict):
@@ -164,10 +204,10 @@ def check_head_channels(cfg: Config) -> None:
     if not heads:
         return
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope')):
-        channels = _output_channels(segmentor)
-        if channels is None:
+        outputs = _outputs(segmentor)
+        if outputs is None:
             return
         source = 'neck' if segmentor.get('neck') is not None else 'backbone'
         source = f'{source} ({path}.{source})'
         for head_path, head in heads:
-            _check_head(head_path, head, channels, source)
+            _check_head(head_path, head, outputs, source)

@@ -173,6 +173,37 @@ def test_single_level_res5_head():
     assert count(br_head, GCN) == 1
 
 
+
+def test_dilated_backbone_levels_are_summed_without_upsampling():
+    """On mmseg's ResNet-50-d8 (strides 4, 8, 8, 8) the head is the paper's
+    minus the deconvolutions between res-3, res-4 and res-5."""
+    paper = GCNHead(num_classes=21, bias=False)
+    dilated = GCNHead(num_classes=21, bias=False,
+                      feature_strides=(4, 8, 8, 8))
+    one_deconv = num_params(paper.final_ups[0])
+    assert count(dilated, Upsample2x) == count(paper, Upsample2x) - 2 == 3
+    assert count(dilated, BoundaryRefine) == count(paper, BoundaryRefine)
+    assert num_params(dilated) == num_params(paper) - 2 * one_deconv \
+        == 2_545_242 - 2 * 16 * 21
+    assert [len(u) for u in dilated.up_layers] == [1, 0, 0]
+
+    torch.manual_seed(0)
+    feats = features(75, 93, strides=(4, 8, 8, 8))
+    out = dilated(feats, out_size=(75, 93))
+    assert out.shape == (1, 21, 75, 93)
+    # res-5's score map reaches res-3 by two plain sums
+    with torch.no_grad():
+        s = [r(c(f)) for f, c, r in zip(feats, dilated.classifiers,
+                                         dilated.level_refines)]
+        x = dilated.fuse_refines[2](s[2] + s[3])
+        x = dilated.fuse_refines[1](s[1] + x)
+        x = dilated.fuse_refines[0](
+            s[0] + dilated._align(dilated.up_layers[0](x), s[0].shape[-2:]))
+        for up, refine, size in zip(dilated.final_ups, dilated.final_refines,
+                                    ((38, 47), (75, 93))):
+            x = refine(dilated._align(up(x), size))
+        torch.testing.assert_close(dilated(feats, out_size=(75, 93)), x)
+
 def test_loss_and_predict_use_the_label_and_input_size():
     torch.manual_seed(0)
     head = GCNHead(num_classes=4, in_channels=(8, 16, 32, 64), kernel_size=3)
@@ -214,7 +245,10 @@ def test_registered_in_mmseg():
     (dict(classifier='fc'), "classifier must be one of .* got 'fc'"),
     (dict(upsample='nearest'), "upsample must be one of .* got 'nearest'"),
     (dict(feature_strides=(4, 8, 16)), 'feature_strides has 3 entries'),
-    (dict(feature_strides=(4, 8, 12, 32)), 'increasing powers of two'),
+    (dict(feature_strides=(4, 8, 12, 32)), 'powers of two that never '
+     'decrease'),
+    (dict(feature_strides=(4, 8, 8, 4)), 'powers of two that never '
+     'decrease'),
     (dict(input_transform='resize_concat'), "input_transform must be "
      "'multiple_select'"),
     (dict(channels=512), 'GCNHead has no `channels` argument'),

@@ -60,12 +60,21 @@ class GCNHead(BaseDecodeHead):
     :class:`BaseDecodeHead` is deleted) and no parameter it does not use.
 
     In general, level ``i`` gets a classifier and a BR; the coarser map is
-    upsampled by ``feature_strides[i + 1] / feature_strides[i]`` (x2 steps),
+    upsampled by ``feature_strides[i + 1] / feature_strides[i]`` (x2 steps,
+    none between levels at the same stride, as in a dilated backbone),
     added, and refined by a BR; after the finest level,
     ``log2(feature_strides[0])`` (x2 upsampling -> BR) steps reach stride 1.
     A single level (``in_index=(3, ), in_channels=(2048, ),
     feature_strides=(32, )``) is the paper's ablation head on res-5:
     classifier, then five x2 upsamplings to the input resolution.
+
+    Other backbones. Any backbone whose outputs are NCHW maps at power-of-two
+    strides fits: mmseg's dilated ResNet-50-d8 (``feature_strides=(4, 8, 8,
+    8)``: res-3, res-4 and res-5 are summed without upsampling), MiT
+    (SegFormer) and Swin (``(4, 8, 16, 32)``), mmpretrain backbones through
+    ``mmpretrain.`` types. Give ``in_channels`` and ``feature_strides`` of
+    the selected outputs; the package's tools check both against the
+    backbone before a run (:mod:`mmseg_gcn.engine.head_channels`).
 
     Sizes. A stride-2 conv with 'same' padding gives ``ceil(H / 2)``, so the
     stride-``s`` map of a ResNet has ``ceil(H / s)`` rows and doubling it can
@@ -108,7 +117,7 @@ class GCNHead(BaseDecodeHead):
             outputs. Defaults to (0, 1, 2, 3).
         num_classes (int): Number of classes (>= 1).
         feature_strides (Sequence[int]): Output stride of each selected
-            level, finest first; powers of two, increasing.
+            level, finest first; powers of two, never decreasing.
             Defaults to (4, 8, 16, 32).
         kernel_size (int | Sequence[int]): Large kernel size ``k`` (odd,
             >= 3) for all levels, or one per level. Ignored by the
@@ -290,13 +299,15 @@ class GCNHead(BaseDecodeHead):
                 f'of each selected level, e.g. feature_strides=(32, ) for a '
                 f'res-5-only head.')
         strides_ok = all(
-            isinstance(s, int) and s >= 1 and s & (s - 1) == 0
-            for s in feature_strides) and all(
-                a < b for a, b in zip(feature_strides, feature_strides[1:]))
+            isinstance(s, int) and not isinstance(s, bool) and s >= 1
+            and s & (s - 1) == 0 for s in feature_strides) and all(
+                a <= b for a, b in zip(feature_strides, feature_strides[1:]))
         if not strides_ok:
             raise ValueError(
-                f'feature_strides must be increasing powers of two, finest '
-                f'level first, e.g. (4, 8, 16, 32); got {feature_strides!r}.')
+                f'feature_strides must be powers of two that never decrease, '
+                f'finest level first: (4, 8, 16, 32) for a ResNet, '
+                f'(4, 8, 8, 8) for a dilated ResNet-d8; got '
+                f'{feature_strides!r}.')
         if len(kernel_sizes) not in (1, len(in_channels)):
             raise ValueError(
                 f'kernel_size has {len(kernel_sizes)} entries but there are '
