@@ -93,7 +93,7 @@ def set_dist_timeout(cfg: Config, launcher: str) -> None:
 
 def describe_collective_timeout(error: BaseException) -> Optional[str]:
     """A message for an error that says a peer process did not answer in
-    time (gloo's ``Timed out waiting <n>ms ...``, torch's ``DistError``\ s
+    time (gloo's ``Timed out waiting <n>ms ...``, torch's ``DistError`` errors
     that say they timed out); None for any other error.
 
     Args:
