@@ -308,6 +308,27 @@ def test_multi_scale_flip_test_of_the_final_model(cityscapes_run, stage_data,
                         weights(work_dir / 'stage2_fine' / 'final.pth'))
 
 
+
+@pytest.mark.slow
+def test_test_py_on_the_schedule_tests_its_last_stage(cityscapes_run,
+                                                      stage_data, tmp_path):
+    """``tools/test.py SCHEDULE CKPT``, the config the user trained with,
+    tests the config of the schedule's last stage (it ended in a bare
+    ``KeyError: 'model'``)."""
+    work_dir, returncode, _ = cityscapes_run
+    assert returncode == 0
+    options = {k: v for k, v in CITYSCAPES_OPTIONS.items()
+               if k.startswith(('model.', 'test_dataloader.'))}
+    result = run_tool(
+        [str(REPO / 'tools' / 'test.py'), str(CITYSCAPES),
+         str(work_dir / 'stage2_fine' / 'final.pth'), '--work-dir',
+         str(tmp_path), '--cfg-options', *to_cli(options)], cwd=stage_data)
+    assert result.returncode == 0, result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert (f'{CITYSCAPES} is a multi-stage schedule; using the config of '
+            "its last stage, stage 2/2 'fine': ") in log
+    assert 'mIoU' in log
+
 @pytest.fixture
 def copied_cityscapes(cityscapes_run, tmp_path, monkeypatch, stage_data):
     """A copy of the whole finished Cityscapes work dir (its

@@ -23,13 +23,14 @@ import numpy as np
 import torch.nn as nn
 from mmcv.image import rescale_size
 from mmcv.transforms import Compose
-from mmengine.config import Config, ConfigDict
+from mmengine.config import ConfigDict
 from mmengine.structures import PixelData
 from mmseg.apis import MMSegInferencer
 from mmseg.structures import SegDataSample
 from PIL import Image
 
 from ..engine.head_channels import check_head_channels
+from ..engine.launch import load_config
 
 PathLike = Union[str, Path]
 
@@ -374,7 +375,7 @@ def infer_images(config: PathLike,
         if not osp.isfile(path):
             raise FileNotFoundError(f'{kind} file {str(path)!r} does not '
                                     'exist.')
-    cfg = Config.fromfile(str(config))
+    cfg = load_config(str(config))
     images = find_images(inputs)
     shapes = []
     for path in images:

@@ -6,6 +6,7 @@ import os.path as osp
 from typing import Optional, Sequence
 
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
@@ -43,8 +44,12 @@ def load_config(config: str, cfg_options: Optional[dict] = None) -> Config:
     """Reads a config file and applies ``--cfg-options`` (keys the config
     does not have are refused, see :mod:`mmseg_gcn.engine.cfg_options`).
 
+    A multi-stage schedule (a config that lists ``stages``) stands for its
+    last stage, the model it trains: testing, inference, export and analysis
+    read that stage's config, and the log says so.
+
     Args:
-        config (str): config file path.
+        config (str): config file path, or a schedule.
         cfg_options (dict, optional): ``--cfg-options`` overrides; a key
             that starts with ``+`` adds a new key on purpose.
 
@@ -55,7 +60,14 @@ def load_config(config: str, cfg_options: Optional[dict] = None) -> Config:
         raise FileNotFoundError(
             f'config {config!r} does not exist; give the path of a config '
             f'file, e.g. configs/gcn/gcn_r152_voc.py.')
+    from .stages import SCHEDULE_KEY, load_schedule  # stages imports us
     cfg = Config.fromfile(config)
+    if SCHEDULE_KEY in cfg:
+        last = load_schedule(config)[-1]
+        print_log(
+            f'{config} is a multi-stage schedule; using the config of its '
+            f'last stage, {last.label}: {last.config}', logger='current')
+        cfg = Config.fromfile(last.config)
     merge_cfg_options(cfg, cfg_options)
     return cfg
 
