@@ -9,16 +9,20 @@ A multi-stage schedule config (one that lists ``stages``) trains every
 unfinished stage in order (:func:`mmseg_gcn.engine.training.train`).
 
 An error the user can fix (missing data, a checkpoint that cannot be used, a
-bad schedule) ends it with an ``error: ...`` line and exit code 1
-(:mod:`mmseg_gcn.engine.errors`).
+bad schedule, a checkpoint that cannot be written) ends it with an
+``error: ...`` line and exit code 1 (:mod:`mmseg_gcn.engine.errors`).
+Checkpoints are written atomically; ``SIGTERM`` or ``SIGUSR1`` ends the run
+after the current iteration and its checkpoint, with exit code 75
+(:mod:`mmseg_gcn.engine.checkpoint_hook`).
 """
+from mmseg_gcn.engine.checkpoint_writing import CheckpointWriteError
 from mmseg_gcn.engine.distributed import exit_tool
 from mmseg_gcn.engine.errors import run_reporting_errors
 from mmseg_gcn.engine.training import parse_train_args, train_from_args
 
 
-def main() -> None:
-    train_from_args(
+def main() -> int:
+    return train_from_args(
         parse_train_args(
             'Train a segmentor',
             'train config file path, or a multi-stage schedule config '
@@ -26,4 +30,4 @@ def main() -> None:
 
 
 if __name__ == '__main__':
-    exit_tool(run_reporting_errors(main))
+    exit_tool(run_reporting_errors(main, expected=(CheckpointWriteError, )))

@@ -12,6 +12,7 @@ from mmseg.registry import RUNNERS
 
 from ..datasets import check_dataset_paths, leaf_datasets
 from .cfg_options import merge_cfg_options
+from .checkpoint_hook import use_safe_checkpoint_hook
 from .distributed import set_dist_timeout, setup_cpu_distributed
 from .head_channels import check_head_channels
 
@@ -41,8 +42,11 @@ def parse_args_with_launcher(
 
 
 def load_config(config: str, cfg_options: Optional[dict] = None) -> Config:
-    """Reads a config file and applies ``--cfg-options`` (keys the config
-    does not have are refused, see :mod:`mmseg_gcn.engine.cfg_options`).
+    """Reads a config file, makes its ``CheckpointHook`` a
+    :class:`~mmseg_gcn.engine.checkpoint_hook.SafeCheckpointHook` (same
+    settings; atomic, preemption-safe) and applies ``--cfg-options`` (keys
+    the config does not have are refused, see
+    :mod:`mmseg_gcn.engine.cfg_options`).
 
     A multi-stage schedule (a config that lists ``stages``) stands for its
     last stage, the model it trains: testing, inference, export and analysis
@@ -68,6 +72,7 @@ def load_config(config: str, cfg_options: Optional[dict] = None) -> Config:
             f'{config} is a multi-stage schedule; using the config of its '
             f'last stage, {last.label}: {last.config}', logger='current')
         cfg = Config.fromfile(last.config)
+    use_safe_checkpoint_hook(cfg)
     merge_cfg_options(cfg, cfg_options)
     return cfg
 

@@ -13,6 +13,7 @@ from mmengine.config import Config
 
 from ..utils import atomic_write
 from .checkpoint import UntrustedCheckpointError, check_checkpoint_is_safe
+from .checkpoint_writing import save_atomically
 from .resume import (ResumeCheckpointError, ResumePoint, checkpoint_folder,
                      find_resume_checkpoint)
 
@@ -169,9 +170,8 @@ def write_final_weights(stage: Stage, state_dict: Dict[str, torch.Tensor],
     """
     meta = dict(meta, stage=dict(index=stage.index, name=stage.name,
                                  config=stage.config))
-    atomic_write(stage.final_weights,
-                      lambda tmp: torch.save(
-                          dict(meta=meta, state_dict=state_dict), tmp))
+    save_atomically(dict(meta=meta, state_dict=state_dict),
+                    stage.final_weights)
     marker = dict(
         stage=stage.index,
         name=stage.name,

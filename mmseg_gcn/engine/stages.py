@@ -24,6 +24,12 @@ the stages in order, each in its own folder ``<work_dir>/stage<i>_<name>``:
   finished (their SHA-256 is recorded) or unsafe to load stop the run with an
   error naming the file and how to recreate it.
 
+A stop signal (``SIGTERM``, ``SIGUSR1``; see
+:mod:`mmseg_gcn.engine.preemption`) ends a stage at the end of its current
+iteration after a checkpoint, and never marks it finished: the rerun resumes
+it in that stage. One that comes between stages ends the schedule before the
+next stage starts.
+
 In distributed runs every process runs the same stages; rank 0 decides what
 to do with each stage and writes the stage files, the others follow. The
 processes wait for each other at most ``env_cfg.dist_cfg.timeout`` seconds of
@@ -38,8 +44,8 @@ from typing import Callable, List, Optional
 
 import torch
 from mmengine.config import Config
-from mmengine.dist import (barrier, broadcast_object_list, get_rank,
-                           init_dist, is_distributed)
+from mmengine.dist import (all_reduce, barrier, broadcast_object_list,
+                           get_rank, init_dist, is_distributed)
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
@@ -47,9 +53,12 @@ from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
 from ..datasets import check_dataset_paths
 from .cfg_options import CfgOptionsError, merge_cfg_options
 from .checkpoint import load_local_checkpoint
+from .checkpoint_hook import use_safe_checkpoint_hook
+from .checkpoint_writing import on_main_process
 from .distributed import set_dist_timeout, setup_cpu_distributed
 from .head_channels import HeadChannelsError, check_head_channels
 from .launch import build_runner, load_run_config
+from .preemption import TrainingPreempted, stop_requested
 from .stage_files import (DONE_MARKER, FINAL_WEIGHTS, Stage, StageError,
                           latest_checkpoint, read_done_marker,
                           verify_final_weights, write_final_weights)
@@ -140,7 +149,9 @@ def _stage_cfg(stage: Stage, cfg_options: Optional[dict]) -> Config:
     Raises:
         CfgOptionsError: if an override names a key the config lacks.
     """
-    return merge_cfg_options(Config.fromfile(stage.config), cfg_options)
+    cfg = Config.fromfile(stage.config)
+    use_safe_checkpoint_hook(cfg)  # as load_run_config does
+    return merge_cfg_options(cfg, cfg_options)
 
 
 def _plan(stage: Stage, previous: Optional[Stage],
@@ -257,13 +268,26 @@ def _train_stage(stage: Stage, plan: dict, launcher: str,
     runner.logger.info(f'{stage.label} of the schedule: config '
                        f'{stage.config}, folder {stage.work_dir}')
     runner.train()
-    if get_rank() == 0:
-        _save_final_weights(stage, runner)
+    on_main_process(lambda: _save_final_weights(stage, runner))
     # free this stage's model, optimizer and data workers before the next
     del runner
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+def _stop_if_signalled(previous: Optional[Stage]) -> None:
+    """Ends the schedule before the next stage if a stop signal came
+    (:mod:`mmseg_gcn.engine.preemption`), e.g. while the previous stage
+    wrote its final weights."""
+    signum = stop_requested()
+    if is_distributed():
+        flag = torch.tensor([signum], dtype=torch.int64)
+        all_reduce(flag, op='max')
+        signum = int(flag.item())
+    if signum:
+        raise TrainingPreempted(
+            signum, None, previous.final_weights if previous else None)
 
 
 def run_schedule(schedule: str,
@@ -311,6 +335,7 @@ def run_schedule(schedule: str,
 
     previous = None
     for stage in stages:
+        _stop_if_signalled(previous)
         plan = _broadcast(
             _plan(stage, previous, cfg_options) if get_rank() == 0 else None)
         if 'error' in plan:
@@ -324,8 +349,8 @@ def run_schedule(schedule: str,
         elif action == 'finish':
             _say(f'{stage.label}: training had ended at '
                  f'{plan["checkpoint"]}; writing its final weights')
-            if get_rank() == 0:
-                _finish_from_checkpoint(stage, plan['checkpoint'])
+            on_main_process(
+                lambda: _finish_from_checkpoint(stage, plan['checkpoint']))
         else:
             os.makedirs(stage.work_dir, exist_ok=True)
             if action == 'resume':

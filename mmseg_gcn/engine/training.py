@@ -5,11 +5,14 @@ trains with one Runner (built by
 :func:`~mmseg_gcn.engine.launch.build_runner`); a multi-stage schedule (a
 config that lists ``stages``) trains every unfinished stage in order (see
 :mod:`mmseg_gcn.engine.stages`). The tool ends through
-:func:`~mmseg_gcn.engine.errors.run_reporting_errors`.
+:func:`~mmseg_gcn.engine.errors.run_reporting_errors`; a run stopped by a
+stop signal (``SIGTERM``, ``SIGUSR1``) after its checkpoint exits with
+:data:`~mmseg_gcn.engine.preemption.PREEMPTED_EXIT_CODE` (75).
 """
 import argparse
 import logging
 import os
+import sys
 from typing import Optional
 
 from mmengine.config import Config
@@ -17,6 +20,8 @@ from mmengine.logging import print_log
 
 from .cfg_options import add_cfg_options_argument
 from .launch import build_runner, load_run_config, parse_args_with_launcher
+from .preemption import (PREEMPTED_EXIT_CODE, TrainingPreempted,
+                         restart_count, stop_signals_handled)
 from .resume import checkpoint_folder, find_resume_checkpoint
 from .stages import TRAIN_DATALOADERS, is_schedule_config, run_schedule
 
@@ -113,7 +118,19 @@ def train(config: str,
         cfg_options (dict, optional): ``--cfg-options`` overrides (applied
             to every stage config of a schedule).
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+
+    A job that torchrun restarted (``--max-restarts``) or slurm requeued
+    resumes as with ``resume=True``. ``SIGTERM`` and ``SIGUSR1`` stop the run
+    at the end of the current iteration, after a checkpoint, with
+    :class:`~mmseg_gcn.engine.preemption.TrainingPreempted`
+    (:mod:`mmseg_gcn.engine.preemption`).
     """
+    with stop_signals_handled():
+        _train(config, work_dir, resume, amp, cfg_options, launcher)
+
+
+def _train(config: str, work_dir: Optional[str], resume: bool, amp: bool,
+           cfg_options: Optional[dict], launcher: str) -> None:
     cfg_hook = enable_amp if amp else None
     if is_schedule_config(config):
         run_schedule(config, work_dir=work_dir, cfg_options=cfg_options,
@@ -127,20 +144,37 @@ def train(config: str,
         dataloaders=TRAIN_DATALOADERS)
     if cfg_hook is not None:
         cfg_hook(cfg)
+    restarts = restart_count()
+    if restarts and not resume:
+        print_log(f'restart {restarts} of this job (torchrun or slurm): '
+                  'resuming from the work dir\'s last checkpoint',
+                  logger='current', level=logging.WARNING)
+        resume = True
     cfg.resume = resume
     if resume and cfg.get('load_from') is None:
         resume_from_work_dir(cfg)
     build_runner(cfg).train()
 
 
-def train_from_args(args: argparse.Namespace) -> None:
+def train_from_args(args: argparse.Namespace) -> int:
     """:func:`train` with the options of :func:`parse_train_args`.
 
     Args:
         args (argparse.Namespace): the parsed command line.
+
+    Returns:
+        int: 0, or :data:`~mmseg_gcn.engine.preemption.PREEMPTED_EXIT_CODE`
+        after a stop signal (the message is printed first, by rank 0).
     """
-    train(args.config, work_dir=args.work_dir, resume=args.resume,
-          amp=args.amp, cfg_options=args.cfg_options, launcher=args.launcher)
+    try:
+        train(args.config, work_dir=args.work_dir, resume=args.resume,
+              amp=args.amp, cfg_options=args.cfg_options,
+              launcher=args.launcher)
+    except TrainingPreempted as stop:
+        if os.environ.get('RANK', '0') == '0':
+            print(f'preempted: {stop}', file=sys.stderr, flush=True)
+        return PREEMPTED_EXIT_CODE
+    return 0
 
 
 __all__ = [
