@@ -141,3 +141,46 @@ def test_two_processes_stop_together_and_resume(tmp_path, demo_data):
     assert resumed.returncode == 0, log[-5000:]
     assert 'resumed epoch: 0, iter: 2' in log
     assert losses(work_dir) == losses(tmp_path / 'plain')
+
+
+def test_importing_the_package_leaves_the_signals_alone():
+    import subprocess
+    import sys
+    code = ('import signal, mmseg_gcn, mmseg_gcn.engine.training; '
+            'print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, '
+            'signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL)')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                            text=True, timeout=120)
+    assert result.stdout.split() == ['True', 'True'], result.stderr[-2000:]
+
+
+def test_a_preempted_stage_resumes_in_that_stage(tmp_path, demo_data):
+    """SIGTERM in iteration 1 of stage 2 of 2: stage 1 finished, stage 2
+    is not; the rerun skips stage 1 and resumes stage 2 at iteration 1."""
+    write_config(tmp_path / 'first.py', 2, 2)
+    write_config(tmp_path / 'second.py', 2, 2, [
+        dict(type='SignalAtIterHook', at_iter=1, signal='SIGTERM')])
+    schedule = tmp_path / 'schedule.py'
+    schedule.write_text(
+        "stages = [dict(name='first', config='./first.py'), "
+        "dict(name='second', config='./second.py')]\n")
+    work_dir = tmp_path / 'work'
+    command = [TRAIN, str(schedule), '--work-dir', str(work_dir)]
+    stopped = run_tool(command, cwd=demo_data, env=HELPERS)
+    log = stopped.stdout + stopped.stderr
+    assert stopped.returncode == PREEMPTED_EXIT_CODE, log[-4000:]
+    stage1, stage2 = work_dir / 'stage1_first', work_dir / 'stage2_second'
+    assert (stage1 / 'stage_done.json').is_file()
+    assert not (stage2 / 'stage_done.json').exists()
+    assert not (stage2 / 'final.pth').exists()
+    assert (stage2 / 'last_checkpoint').read_text() == str(
+        stage2 / 'iter_1.pth')
+
+    resumed = run_tool(command, cwd=demo_data, env=HELPERS)
+    log = resumed.stdout + resumed.stderr
+    assert resumed.returncode == 0, log[-4000:]
+    assert "stage 1/2 'first': finished earlier, skipped" in log
+    assert 'resumed epoch: 0, iter: 1' in log
+    assert sorted(losses(stage1)) == [1, 2]
+    assert sorted(losses(stage2)) == [1, 2]
+    assert (stage2 / 'stage_done.json').is_file()

@@ -6,17 +6,22 @@ from .checkpoint_loaders import (SAFE_CHECKPOINTS_ENV,
                                  install_safe_checkpoint_loading,
                                  safe_checkpoints_enabled,
                                  uninstall_safe_checkpoint_loading)
+from .checkpoint_hook import SafeCheckpointHook, use_safe_checkpoint_hook
+from .checkpoint_writing import CheckpointWriteError
 from .distributed import setup_cpu_distributed, use_cpu_batch_norm
 from .launch import (build_runner, load_run_config, parse_args_with_launcher,
                      set_data_root, set_max_iters, use_test_time_augmentation)
+from .preemption import PREEMPTED_EXIT_CODE, TrainingPreempted
 
 __all__ = [
-    'MMENGINE_CHECKPOINT_GLOBALS', 'SAFE_CHECKPOINTS_ENV', 'SAFE_GLOBALS_ENV',
-    'UntrustedCheckpointError', 'allow_checkpoint_globals', 'build_runner',
+    'CheckpointWriteError', 'MMENGINE_CHECKPOINT_GLOBALS',
+    'PREEMPTED_EXIT_CODE', 'SAFE_CHECKPOINTS_ENV', 'SAFE_GLOBALS_ENV',
+    'SafeCheckpointHook', 'TrainingPreempted', 'UntrustedCheckpointError',
+    'allow_checkpoint_globals', 'build_runner',
     'check_checkpoint_is_safe', 'install_safe_checkpoint_loading',
     'load_local_checkpoint', 'load_run_config', 'parse_args_with_launcher',
     'set_data_root', 'set_max_iters', 'setup_cpu_distributed',
     'safe_checkpoint_globals', 'safe_checkpoints_enabled',
     'uninstall_safe_checkpoint_loading', 'use_cpu_batch_norm',
-    'use_test_time_augmentation'
+    'use_safe_checkpoint_hook', 'use_test_time_augmentation'
 ]

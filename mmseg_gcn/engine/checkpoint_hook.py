@@ -44,7 +44,7 @@ from mmseg's own ``tools/train.py``.
 import contextlib
 import os.path as osp
 import time
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
 import torch
 from mmengine.config import Config
@@ -156,9 +156,13 @@ class SafeCheckpointHook(CheckpointHook):
 
     # writing
 
-    def _write(self, runner, filename: str, **kwargs) -> str:
+    def _write(self, runner, filename: str,
+               then: Optional[Callable[[], None]] = None, **kwargs) -> str:
         """Saves the runner's checkpoint as ``<out_dir>/<filename>``
-        atomically (on rank 0; every rank calls it)."""
+        atomically (on rank 0; every rank calls it), then calls ``then`` on
+        rank 0. The other ranks go on only when both are done: a launcher
+        that ends the job when one process exits (slurm's
+        ``--kill-on-bad-exit``, torchrun) cannot cut them off."""
         runner = _unwrap(runner)
         path = self.file_backend.join_path(self.out_dir, filename)
         state = dict(torch=torch.get_rng_state())
@@ -169,6 +173,8 @@ class SafeCheckpointHook(CheckpointHook):
         try:
             if not self._local:
                 runner.save_checkpoint(self.out_dir, filename, **kwargs)
+                if then is not None and is_main_process():
+                    then()
                 return path
             kwargs.pop('file_client_args', None)
 
@@ -176,9 +182,13 @@ class SafeCheckpointHook(CheckpointHook):
                 runner.save_checkpoint(osp.dirname(tmp), osp.basename(tmp),
                                        **kwargs)
 
-            on_main_process(lambda: write_checkpoint_file(
-                path, write, needed=lambda: serialized_size(
-                    self._saving)))
+            def save() -> None:
+                write_checkpoint_file(path, write, needed=lambda:
+                                      serialized_size(self._saving))
+                if then is not None:
+                    then()
+
+            on_main_process(save)
         finally:
             self._rng_states = None
         return path
@@ -204,26 +214,26 @@ class SafeCheckpointHook(CheckpointHook):
         self.last_ckpt = path
         hub.update_info('last_ckpt', path)
         hub.update_info(EXTRA_CKPT_KEY, path if extra else None)
-        self._write(
-            runner, osp.basename(path),
-            save_optimizer=self.save_optimizer,
-            save_param_scheduler=self.save_param_scheduler,
-            meta=meta, by_epoch=self.by_epoch,
-            backend_args=self.backend_args, **self.args)
-        self._saved_step, self._last_save_time = step, time.monotonic()
-        if not is_main_process():
-            return
         pointer = osp.join(_unwrap(runner).work_dir, 'last_checkpoint')
 
         def write_pointer(tmp: str) -> None:
             with open(tmp, 'w') as f:
                 f.write(path)
 
-        write_checkpoint_file(pointer, write_pointer)
-        for old in old_steps:
-            self._remove(self.file_backend.join_path(
-                self.out_dir, self.filename_tmpl.format(old)), keep=path)
-        self._remove(previous_extra, keep=path)
+        def point_and_prune() -> None:
+            write_checkpoint_file(pointer, write_pointer)
+            for old in old_steps:
+                self._remove(self.file_backend.join_path(
+                    self.out_dir, self.filename_tmpl.format(old)), keep=path)
+            self._remove(previous_extra, keep=path)
+
+        self._write(
+            runner, osp.basename(path), then=point_and_prune,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta, by_epoch=self.by_epoch,
+            backend_args=self.backend_args, **self.args)
+        self._saved_step, self._last_save_time = step, time.monotonic()
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         old_steps = []

@@ -16,6 +16,7 @@ rank learn whether the write succeeded, so that all of them stop with the
 error instead of waiting for rank 0 until the run's timeout.
 """
 import errno
+import io
 import os
 import os.path as osp
 import shutil
@@ -133,11 +134,21 @@ def write_checkpoint_file(path: str, write: Callable[[str], Any],
 def save_atomically(obj: Any, path: str) -> None:
     """``torch.save(obj, path)``, written atomically.
 
+    Serialized in memory first, as mmengine saves checkpoints: torch's own
+    file writer reports a failed write as a RuntimeError without its reason.
+
     Raises:
         CheckpointWriteError: if the write failed.
     """
-    write_checkpoint_file(path, lambda tmp: torch.save(obj, tmp),
-                          needed=lambda: serialized_size(obj))
+    with io.BytesIO() as buffer:
+        torch.save(obj, buffer)
+        data = buffer.getvalue()
+
+    def write(tmp: str) -> None:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+
+    write_checkpoint_file(path, write, needed=lambda: len(data))
 
 
 def on_main_process(action: Callable[[], Any]) -> Any:
