@@ -86,3 +86,4 @@ class KillDuringWriteHook(Hook):
 
         # test code only: this process dies in the write
         LocalBackend.put = put
+

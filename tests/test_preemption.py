@@ -65,6 +65,20 @@ def test_stop_signals_are_recorded_only_while_handled():
     assert stop_requested() == 0
 
 
+def test_a_second_stop_signal_gets_the_previous_handler():
+    seen = []
+    previous = signal.signal(signal.SIGUSR1, lambda *a: seen.append(a[0]))
+    try:
+        with stop_signals_handled():
+            signal.raise_signal(signal.SIGUSR1)
+            assert seen == []
+            signal.raise_signal(signal.SIGUSR1)  # e.g. a stuck process
+            assert seen == [signal.SIGUSR1]
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+        clear_stop_request()
+
+
 def test_restart_count_reads_torchrun_and_slurm(monkeypatch):
     monkeypatch.delenv('TORCHELASTIC_RESTART_COUNT', raising=False)
     monkeypatch.delenv('SLURM_RESTART_COUNT', raising=False)

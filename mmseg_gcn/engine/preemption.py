@@ -5,13 +5,16 @@ Schedulers warn a job before they stop it: slurm sends the signal that
 ``--signal`` names (``tools/slurm_train.sh`` asks for ``SIGUSR1``),
 Kubernetes, spot instances and ``scancel`` send ``SIGTERM``, and torchrun
 passes what it receives on to its workers. While :func:`stop_signals_handled`
-is active (the training tool keeps it on for the whole run, and
-:class:`~mmseg_gcn.engine.checkpoint_hook.SafeCheckpointHook` during
-training), :data:`STOP_SIGNALS` only record that a stop was asked for; the
-checkpoint hook then saves at the end of the iteration and raises
+is active (:class:`~mmseg_gcn.engine.checkpoint_hook.SafeCheckpointHook`
+turns it on when training starts and off when it ends), the first of
+:data:`STOP_SIGNALS` only records that a stop was asked for; the checkpoint
+hook then saves at the end of the iteration and raises
 :class:`TrainingPreempted`, and the tool exits with
-:data:`PREEMPTED_EXIT_CODE`. Outside it, the signals keep their previous
-handlers (by default, they end the process at once).
+:data:`PREEMPTED_EXIT_CODE`. A second stop signal gets the previous handler
+(by default it ends the process at once), for a process that is stuck.
+Outside training (building the model, between the stages of a schedule)
+the signals keep their previous handlers; every file is written atomically
+there too, so a kill loses no checkpoint.
 
 A run that torchrun restarts (``--max-restarts``) or slurm requeues resumes
 by itself: :func:`restart_count` reads the launchers' restart counters.
@@ -76,6 +79,15 @@ class _StopRequests:
     def _record(self, signum, frame) -> None:
         if not self.signum:
             self.signum = signum
+            return
+        # a second stop signal: the process may be stuck (e.g. waiting for
+        # a dead peer); let it end as it would have without us
+        handler = self.previous.get(signum, signal.SIG_DFL)
+        if callable(handler):
+            handler(signum, frame)
+            return
+        signal.signal(signum, handler)
+        signal.raise_signal(signum)
 
     def install(self) -> None:
         self.depth += 1

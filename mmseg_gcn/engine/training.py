@@ -20,8 +20,7 @@ from mmengine.logging import print_log
 
 from .cfg_options import add_cfg_options_argument
 from .launch import build_runner, load_run_config, parse_args_with_launcher
-from .preemption import (PREEMPTED_EXIT_CODE, TrainingPreempted,
-                         restart_count, stop_signals_handled)
+from .preemption import PREEMPTED_EXIT_CODE, TrainingPreempted, restart_count
 from .resume import checkpoint_folder, find_resume_checkpoint
 from .stages import TRAIN_DATALOADERS, is_schedule_config, run_schedule
 
@@ -125,12 +124,6 @@ def train(config: str,
     :class:`~mmseg_gcn.engine.preemption.TrainingPreempted`
     (:mod:`mmseg_gcn.engine.preemption`).
     """
-    with stop_signals_handled():
-        _train(config, work_dir, resume, amp, cfg_options, launcher)
-
-
-def _train(config: str, work_dir: Optional[str], resume: bool, amp: bool,
-           cfg_options: Optional[dict], launcher: str) -> None:
     cfg_hook = enable_amp if amp else None
     if is_schedule_config(config):
         run_schedule(config, work_dir=work_dir, cfg_options=cfg_options,
