@@ -190,7 +190,8 @@ class SafeCheckpointHook(CheckpointHook):
 
             on_main_process(save)
         finally:
-            self._rng_states = None
+            # not kept: it holds a copy of the weights and optimizer state
+            self._rng_states = self._saving = None
         return path
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
