@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from mmengine.config import Config
+from mmseg.datasets import PascalVOCDataset
 from mmseg.registry import DATASETS
 from PIL import Image
 
@@ -45,10 +46,14 @@ def test_mmseg_voc_dataset_reads_it(context_root):
     dataset_cfg = cfg.val_dataloader.dataset
     dataset_cfg.data_root = str(context_root)
     dataset = DATASETS.build(dataset_cfg)
-    assert type(dataset).__name__ == 'PascalVOCDataset'
+    assert type(dataset).__name__ == 'ContextShapesDataset'
+    assert isinstance(dataset, PascalVOCDataset)
     assert len(dataset) == COUNTS['num_val']
-    assert dataset.metainfo['classes'] == ('background', 'aeroplane',
-                                           'bicycle', 'bird', 'boat')
+    assert dataset.metainfo['classes'] == ('background', 'disc', 'square',
+                                           'triangle', 'cross')
+    assert dataset.metainfo['palette'] == [[0, 0, 0], [128, 0, 0],
+                                           [0, 128, 0], [128, 128, 0],
+                                           [0, 0, 128]]
     sample = dataset[0]['data_samples']
     label = sample.gt_sem_seg.data[0].numpy()
     assert label.shape == (COUNTS['size'], COUNTS['size'])

@@ -45,7 +45,6 @@ for _message in ('pkg_resources is deprecated', '``build_loss`` would be',
                  'The draw is False'):
     warnings.filterwarnings('ignore', message=_message)
 
-from mmseg_gcn.datasets.synthetic.context import CONTEXT_CLASSES  # noqa: E402
 from mmseg_gcn.engine.errors import ToolError, run_reporting_errors  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,24 +59,19 @@ class DemoDataset(NamedTuple):
         data_root (str): Default folder holding ``VOCdevkit/VOC2012``.
         work_dir (str): Default work dir.
         data (dict): Generator arguments (``num_train``, ``num_val``, ...).
-        class_names (tuple, optional): Names to show for the label values,
-            if not the data set's own.
     """
 
     config: Path
     data_root: str
     work_dir: str
     data: Dict[str, int]
-    class_names: Optional[tuple] = None
 
 
 DATASETS = {
     'context': DemoDataset(
         CONFIG_DIR / 'gcn_r18-s8_1xb8-1.2k_context-128x128.py',
         'data/context', 'work_dirs/demo',
-        dict(num_train=400, num_aug=0, num_val=100, size=128, seed=0),
-        # the shapes, not the VOC names their label values are stored under
-        CONTEXT_CLASSES),
+        dict(num_train=400, num_aug=0, num_val=100, size=128, seed=0)),
     'control': DemoDataset(
         CONFIG_DIR / 'gcn_r18-s8_1xb8-1.2k_control-voc12aug-96x96.py',
         'data/demo', 'work_dirs/demo-control',
@@ -379,7 +373,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     meta = gcn.runner.val_loop.dataloader.dataset.metainfo
     grid = save_prediction_grid(
         predict_val_images(models, args.num_vis),
-        classes=DATASETS[args.dataset].class_names or meta['classes'],
+        classes=meta['classes'],
         palette=meta['palette'],
         out_file=osp.join(args.work_dir, 'predictions.png'),
         title=f"{args.dataset} set: {baseline.name} "

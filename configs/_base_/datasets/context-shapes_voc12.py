@@ -1,19 +1,15 @@
 # The context set (`python tools/dataset_converters/generate_demo_data.py
 # --dataset voc-context`): four shapes with identical interiors on 128 px
 # images, so that a pixel's class is decided by the object's outline, far away
-# (see mmseg_gcn/datasets/synthetic/context.py). Read by mmseg's own
-# PascalVOCDataset; `metainfo` keeps the five VOC classes whose indices the
-# set uses (background and the shapes 1-4).
+# (see mmseg_gcn/datasets/synthetic/context.py). Read by ContextShapesDataset:
+# mmseg's PascalVOCDataset with the set's class names (background, disc,
+# square, triangle, cross), in the first five VOC colours.
 _base_ = ['mmseg::_base_/datasets/pascal_voc12.py']
 
 data_root = 'data/context/VOCdevkit/VOC2012'
 crop_size = (128, 128)
 num_classes = 5
-# Label values 0..4, stored under these VOC names: disc = 'aeroplane',
-# square = 'bicycle', triangle = 'bird', cross = 'boat'.
-metainfo = dict(
-    classes=('background', 'aeroplane', 'bicycle', 'bird', 'boat'),
-    palette=[[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0], [0, 0, 128]])
+dataset_type = 'ContextShapesDataset'
 # No resize or crop: a crop could cut an outline off, and then the class of
 # the object would be undecidable. A horizontal flip keeps every shape's class.
 train_pipeline = [
@@ -33,8 +29,8 @@ train_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     dataset=dict(
+        type=dataset_type,
         data_root=data_root,
-        metainfo=metainfo,
         data_prefix=dict(
             img_path='JPEGImages', seg_map_path='SegmentationClass'),
         ann_file='ImageSets/Segmentation/train.txt',
@@ -43,7 +39,7 @@ val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
     dataset=dict(
-        data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
+        type=dataset_type, data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # mmseg's mIoU (with its per-class table), and the accuracy within 7 px of
 # an outline and elsewhere (Table 5).

@@ -26,7 +26,7 @@ mmseg_gcn`` does not import it.
 """
 from .cityscapes import (CITYSCAPES_APPEARANCE, CITYSCAPES_CLASSES, CityscapesSample,
                          coarsen_label, generate_cityscapes, generate_cityscapes_sample)
-from .context import (CONTEXT_CLASSES, CONTEXT_SHAPES, CONTEXT_VOC_CLASSES,
+from .context import (CONTEXT_CLASSES, CONTEXT_SHAPES,
                       OBJECT_APPEARANCE, generate_context_sample, generate_voc_context)
 from .dataset_root import DatasetSummary, generation_params
 from .drawing import IGNORE_INDEX, SHAPES, TEXTURES, Appearance
@@ -39,6 +39,6 @@ __all__ = [
     'CityscapesSample', 'DatasetSummary', 'generate_voc_sample',
     'generate_cityscapes_sample', 'coarsen_label', 'generate_voc_aug',
     'generate_cityscapes', 'generation_params', 'CONTEXT_SHAPES', 'CONTEXT_CLASSES',
-    'CONTEXT_VOC_CLASSES', 'OBJECT_APPEARANCE', 'generate_context_sample',
+    'OBJECT_APPEARANCE', 'generate_context_sample',
     'generate_voc_context'
 ]

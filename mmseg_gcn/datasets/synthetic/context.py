@@ -37,10 +37,10 @@ away from the outline, which bounds its mIoU far below. Nothing else
 large-kernel and a small-kernel head on this set is the effect of the
 kernel's reach.
 
-Classes are stored as VOC class indices 1-4 (written into VOC's label files
-as ``aeroplane``, ``bicycle``, ``bird`` and ``boat``), so mmseg's
-``PascalVOCDataset`` reads the set unchanged; configs select those five
-classes with ``metainfo`` (see ``configs/_base_/datasets/context-shapes_voc12.py``).
+The set is written in VOC's layout (label values 0-4 in VOC's first five
+colours), so mmseg's ``PascalVOCDataset`` reads it unchanged;
+:class:`~mmseg_gcn.datasets.ContextShapesDataset` is that class with the
+shapes' names (see ``configs/_base_/datasets/context-shapes_voc12.py``).
 """
 from __future__ import annotations
 
@@ -57,22 +57,15 @@ from .dataset_root import DatasetSummary, PathLike, _finish_root, _prepare_root
 from .drawing import IGNORE_INDEX, Appearance, _Canvas, _void_borders
 from ...utils import check_int
 from .sampling import _balanced_classes
-from .voc import (VOC_CLASSES, VOCSample, _voc_background, _voc_splits,
+from ..context_shapes import CONTEXT_CLASSES, CONTEXT_SHAPES
+from .voc import (VOCSample, _voc_background, _voc_splits,
                   _write_voc_lists, _write_voc_sample)
 
 __all__ = [
-    'CONTEXT_SHAPES', 'CONTEXT_CLASSES', 'CONTEXT_VOC_CLASSES',
+    'CONTEXT_SHAPES', 'CONTEXT_CLASSES',
     'OBJECT_APPEARANCE', 'generate_context_sample', 'generate_voc_context'
 ]
 
-#: The object classes, by label value 1..4 (0 is the background).
-CONTEXT_SHAPES: Tuple[str, ...] = ('disc', 'square', 'triangle', 'cross')
-
-#: Class names of the context set, background first.
-CONTEXT_CLASSES: Tuple[str, ...] = ('background', *CONTEXT_SHAPES)
-
-#: The VOC class names the label values 0..4 stand for in the VOC files.
-CONTEXT_VOC_CLASSES: Tuple[str, ...] = VOC_CLASSES[:len(CONTEXT_CLASSES)]
 
 #: The one appearance every object has, whatever its class.
 OBJECT_APPEARANCE = Appearance('object', (200, 70, 50), 'stripes', angle=0,
