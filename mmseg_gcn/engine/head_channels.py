@@ -125,14 +125,14 @@ def _setting(value: Any, selected: tuple) -> Tuple[str, str]:
     return str(selected[0]), str(selected[0])
 
 
-def _check_strides(path: str, head: dict, index: tuple,
+def _check_strides(path: str, head: dict, in_index: Any,
                    strides: Sequence[Optional[int]], source: str) -> None:
     """For a head that takes ``feature_strides``: they must be the strides
-    of the outputs it selects."""
+    of the outputs that its ``in_index`` selects."""
     feature_strides = _argument(head, 'feature_strides')
     if feature_strides is None:
         return
-    declared = _as_tuple(feature_strides)
+    declared, index = _as_tuple(feature_strides), _as_tuple(in_index)
     selected = tuple(strides[i] for i in index)
     if len(declared) != len(index) or None in selected:
         return  # the head itself checks the length
@@ -141,7 +141,7 @@ def _check_strides(path: str, head: dict, index: tuple,
         raise HeadChannelsError(
             f'{path}.feature_strides is {feature_strides!r}, which does not '
             f'match the output strides of the {source}: the outputs that '
-            f'{path}.in_index={_argument(head, "in_index")!r} selects have '
+            f'{path}.in_index={in_index!r} selects have '
             f'strides {shown} (all outputs: {tuple(strides)}; a dilated '
             f'backbone keeps several at one stride). Set '
             f'{path}.feature_strides={setting}.')
@@ -175,7 +175,7 @@ def _check_head(path: str, head: dict,
             f'{path}.in_index={in_index!r} selects have {shown} channels '
             f'(all outputs: {tuple(channels)}). Set {path}.in_channels='
             f'{setting}, or select other outputs with in_index.')
-    _check_strides(path, head, index, [s for _, s in outputs], source)
+    _check_strides(path, head, in_index, [s for _, s in outputs], source)
 
 
 def check_head_channels(cfg: Config) -> None:
