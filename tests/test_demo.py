@@ -138,8 +138,10 @@ def test_prepare_data_never_overwrites_other_data(tmp_path):
 @pytest.mark.parametrize('dataset', ['context', 'control'])
 def test_the_two_models_differ_only_in_the_classifier(tmp_path, dataset):
     demo = _load_demo_module()
-    args = _args(demo, tmp_path, '--dataset', dataset)
-    configs = {folder: demo.model_config(args, folder, head)
+    args = _args(demo, tmp_path, '--dataset', dataset, '--num-train', '2',
+                 '--num-val', '1')
+    data_root = demo.prepare_data(args)
+    configs = {folder: demo.build_config(args, data_root, folder, head)
                for folder, _, head in demo.MODELS}
     gcn, base = configs['gcn'].model, configs['1x1'].model
     assert gcn.decode_head.classifier == 'gcn'

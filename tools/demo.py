@@ -30,7 +30,6 @@ window suffices. Examples::
     python tools/demo.py --iters 4 --num-train 8 --num-val 4
 """
 import argparse
-import copy
 import os.path as osp
 import sys
 import time
@@ -171,37 +170,6 @@ def prepare_data(args: argparse.Namespace) -> str:
     return root
 
 
-def model_config(args: argparse.Namespace, folder: str, head: dict):
-    """Loads the demo config as ``tools/train.py`` does and adapts it to one
-    model and the command line (not yet to the data's location).
-
-    Args:
-        args (argparse.Namespace): Parsed command line.
-        folder (str): The model's folder in the work dir.
-        head (dict): ``decode_head`` overrides of the model.
-
-    Returns:
-        mmengine.Config: The model's run config.
-    """
-    from mmseg_gcn.engine import load_run_config, set_max_iters
-
-    config = str(DATASETS[args.dataset].config)
-    cfg = load_run_config(config, work_dir=osp.join(args.work_dir, folder))
-    cfg.model.decode_head.update(copy.deepcopy(head))
-    if args.iters is not None:
-        # a short run still validates half-way and at the end
-        set_max_iters(cfg, args.iters, validations=2)
-    cfg.randomness = dict(cfg.get('randomness') or {}, seed=args.seed)
-    # Keep only the final checkpoint: that is the one the demo hands over.
-    cfg.default_hooks.checkpoint.update(
-        interval=cfg.train_cfg.max_iters, max_keep_ckpts=1, save_last=True)
-    # mmengine keys its logger and visualizer by name: each model needs its
-    # own, or the second run would log into the first one's.
-    cfg.experiment_name = f'demo_{folder}_{time.strftime("%Y%m%d_%H%M%S")}'
-    cfg.visualizer['name'] = f'visualizer_demo_{folder}'
-    return cfg
-
-
 def build_config(args: argparse.Namespace, data_root: str, folder: str,
                  head: dict):
     """The run config of one of the demo's models, reading ``data_root``.
@@ -213,18 +181,25 @@ def build_config(args: argparse.Namespace, data_root: str, folder: str,
         head (dict): ``decode_head`` overrides of the model.
 
     Returns:
-        mmengine.Config: The config to build the Runner from.
+        mmengine.Config: The config to build the Runner from, keeping only
+        the final checkpoint (the one the demo hands over); a short run
+        (``--iters``) still validates half-way and at the end.
 
     Raises:
         FileNotFoundError: If the data is missing.
     """
-    from mmseg_gcn.datasets import check_dataset_paths
-    from mmseg_gcn.engine import set_data_root
+    from mmseg_gcn.engine import prepare_run
 
-    cfg = model_config(args, folder, head)
-    set_data_root(cfg, data_root)
-    check_dataset_paths(cfg, 'train_dataloader', 'val_dataloader')
-    return cfg
+    return prepare_run(
+        str(DATASETS[args.dataset].config),
+        osp.join(args.work_dir, folder),
+        data_root=data_root,
+        iters=args.iters,
+        validations=2,
+        seed=args.seed,
+        head=head,
+        run_name=f'demo_{folder}',
+        checkpoints='final')
 
 
 class TrainedModel(NamedTuple):
@@ -248,16 +223,6 @@ class TrainedModel(NamedTuple):
     train_time: float
 
 
-def final_metrics(scalars_file: str) -> Dict[str, float]:
-    """The val metrics of the last validation in a run's scalars file."""
-    from mmseg_gcn.visualization import load_scalars
-
-    _, val = load_scalars(scalars_file)
-    if not val.get('mIoU'):
-        raise RuntimeError(f'no validation result in {scalars_file}')
-    return {key: series[-1][1] for key, series in val.items()}
-
-
 def train_model(args: argparse.Namespace, cfg, name: str) -> TrainedModel:
     """Trains and validates one of the demo's models.
 
@@ -269,22 +234,19 @@ def train_model(args: argparse.Namespace, cfg, name: str) -> TrainedModel:
     Returns:
         TrainedModel: What the run produced.
     """
-    from mmseg_gcn.engine import build_runner
+    from mmseg_gcn.engine import train_run
     from mmseg_gcn.visualization import find_scalars_file, save_training_curves
 
-    runner = build_runner(cfg)
-    start = time.perf_counter()
-    runner.train()
-    train_time = time.perf_counter() - start
-    scalars = find_scalars_file(runner.work_dir)
-    save_training_curves(scalars, osp.join(runner.work_dir,
-                                           'training_curves.png'),
+    trained = train_run(cfg, keep_runner=True)
+    if not trained.metrics or 'mIoU' not in trained.metrics:
+        raise RuntimeError(f'{trained.work_dir}: no validation result')
+    save_training_curves(find_scalars_file(trained.work_dir),
+                         osp.join(trained.work_dir, 'training_curves.png'),
                          title=f'{name} ({args.dataset} set)')
-    config = osp.join(runner.work_dir, 'config.py')
+    config = osp.join(trained.work_dir, 'config.py')
     cfg.dump(config)
-    return TrainedModel(name, config,
-                        osp.join(runner.work_dir, f'iter_{runner.iter}.pth'),
-                        final_metrics(scalars), runner, train_time)
+    return TrainedModel(name, config, trained.checkpoint, trained.metrics,
+                        trained.runner, trained.train_time_s)
 
 
 def predict_val_images(models: Sequence[TrainedModel], num: int) -> List:

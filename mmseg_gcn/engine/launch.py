@@ -102,12 +102,33 @@ def load_run_config(config: str,
         Config: the config to build the Runner from.
     """
     cfg = load_config(config, cfg_options)
-    cfg.launcher = launcher
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
+    return prepare_checked_run(cfg, launcher, dataloaders)
+
+
+def prepare_checked_run(cfg: Config, launcher: str = 'none',
+                        dataloaders: Sequence[str] = ()) -> Config:
+    """Checks a run config before anything is built, and sets up
+    multi-process runs on CPU-only machines.
+
+    Args:
+        cfg (Config): a config from :func:`load_config`, with its run's
+            settings applied.
+        launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
+        dataloaders (Sequence[str]): dataloader keys whose paths to check.
+
+    Returns:
+        Config: ``cfg``.
+
+    Raises:
+        FileNotFoundError: if the data of a dataloader is missing.
+        HeadChannelsError: if a head does not take the backbone's outputs.
+    """
+    cfg.launcher = launcher
     check_dataset_paths(cfg, *dataloaders)
     check_head_channels(cfg)
     set_dist_timeout(cfg, launcher)

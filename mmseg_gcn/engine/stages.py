@@ -36,11 +36,10 @@ processes wait for each other at most ``env_cfg.dist_cfg.timeout`` seconds of
 the first stage's config (default: see :mod:`mmseg_gcn.engine.distributed`).
 """
 import copy
-import gc
 import os
 import os.path as osp
 import re
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import torch
 from mmengine.config import Config
@@ -51,23 +50,20 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import get_state_dict, weights_to_cpu
 
 from ..datasets import check_dataset_paths
-from .cfg_options import CfgOptionsError, merge_cfg_options
+from .cfg_options import CfgOptionsError
 from .checkpoint import load_local_checkpoint
-from .checkpoint_hook import use_safe_checkpoint_hook
 from .checkpoint_writing import on_main_process
 from .distributed import set_dist_timeout, setup_cpu_distributed
 from .head_channels import HeadChannelsError, check_head_channels
-from .launch import build_runner, load_run_config
+from .launch import load_config
 from .preemption import TrainingPreempted, stop_requested
+from .run import TRAIN_DATALOADERS, free_memory, train_run
 from .stage_files import (DONE_MARKER, FINAL_WEIGHTS, Stage, StageError,
                           latest_checkpoint, read_done_marker,
                           verify_final_weights, write_final_weights)
 
 #: Config key that makes a config a schedule.
 SCHEDULE_KEY = 'stages'
-
-#: The dataloaders a training run reads (their data is checked first).
-TRAIN_DATALOADERS = ('train_dataloader', 'val_dataloader')
 
 
 def _slug(name: str) -> str:
@@ -142,18 +138,6 @@ def load_schedule(path: str, work_dir: Optional[str] = None) -> List[Stage]:
     return stages
 
 
-def _stage_cfg(stage: Stage, cfg_options: Optional[dict]) -> Config:
-    """The stage's config with the command's overrides, without side
-    effects (for checks before any stage runs).
-
-    Raises:
-        CfgOptionsError: if an override names a key the config lacks.
-    """
-    cfg = Config.fromfile(stage.config)
-    use_safe_checkpoint_hook(cfg)  # as load_run_config does
-    return merge_cfg_options(cfg, cfg_options)
-
-
 def _plan(stage: Stage, previous: Optional[Stage],
           cfg_options: Optional[dict]) -> dict:
     """Decides what to do with a stage (on rank 0).
@@ -169,7 +153,7 @@ def _plan(stage: Stage, previous: Optional[Stage],
         if osp.isfile(stage.done_marker):
             read_done_marker(stage)
             return dict(action='skip')
-        cfg = _stage_cfg(stage, cfg_options)
+        cfg = load_config(stage.config, copy.deepcopy(cfg_options))
         point = latest_checkpoint(stage, cfg)
         if point is not None:
             max_iters = cfg.get('train_cfg', {}).get('max_iters')
@@ -239,41 +223,24 @@ def _finish_from_checkpoint(stage: Stage, checkpoint: str) -> str:
 
 
 def _train_stage(stage: Stage, plan: dict, launcher: str,
-                 cfg_options: Optional[dict],
-                 cfg_hook: Optional[Callable[[Config], None]]) -> None:
-    """Builds the stage's Runner, trains it and writes its final weights."""
-    cfg = load_run_config(
-        stage.config,
-        launcher=launcher,
-        work_dir=stage.work_dir,
-        cfg_options=copy.deepcopy(cfg_options),
-        dataloaders=TRAIN_DATALOADERS)
-    if cfg_hook is not None:
-        cfg_hook(cfg)
-    # mmengine keys its logger, message hub and visualizer by name: each
-    # stage needs its own, or stage 2 would log into stage 1's.
-    folder = osp.basename(stage.work_dir)
-    cfg.experiment_name = folder
-    if isinstance(cfg.get('visualizer'), dict):
-        cfg.visualizer['name'] = (f"{cfg.visualizer.get('name', 'visualizer')}"
-                                  f'_{folder}_{os.getpid()}')
+                 cfg_options: Optional[dict], amp: bool) -> None:
+    """Trains the stage as one run and writes its final weights."""
     if plan['action'] == 'resume':
-        cfg.resume, cfg.load_from = True, plan['checkpoint']
+        start = dict(resume=True, load_from=plan['checkpoint'])
     else:
-        cfg.resume = False
-        if plan['load_from'] is not None:
-            cfg.load_from = plan['load_from']
-
-    runner = build_runner(cfg)
-    runner.logger.info(f'{stage.label} of the schedule: config '
-                       f'{stage.config}, folder {stage.work_dir}')
-    runner.train()
-    on_main_process(lambda: _save_final_weights(stage, runner))
-    # free this stage's model, optimizer and data workers before the next
-    del runner
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+        start = dict(resume=False, load_from=plan['load_from'])
+    trained = train_run(
+        stage.config,
+        stage.work_dir,
+        **start,
+        keep_runner=True,
+        run_name=osp.basename(stage.work_dir),
+        amp=amp,
+        cfg_options=copy.deepcopy(cfg_options),
+        launcher=launcher)
+    on_main_process(lambda: _save_final_weights(stage, trained.runner))
+    trained.runner = None
+    free_memory()
 
 
 def _stop_if_signalled(previous: Optional[Stage]) -> None:
@@ -294,7 +261,7 @@ def run_schedule(schedule: str,
                  work_dir: Optional[str] = None,
                  cfg_options: Optional[dict] = None,
                  launcher: str = 'none',
-                 cfg_hook: Optional[Callable[[Config], None]] = None) -> str:
+                 amp: bool = False) -> str:
     """Trains every unfinished stage of a schedule, in order.
 
     Args:
@@ -304,8 +271,7 @@ def run_schedule(schedule: str,
         cfg_options (dict, optional): ``--cfg-options`` overrides, applied to
             every stage's config.
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
-        cfg_hook (callable, optional): called with each stage's config
-            before its Runner is built (e.g. to enable AMP).
+        amp (bool): train every stage with automatic mixed precision.
 
     Returns:
         str: the last stage's final weights.
@@ -321,7 +287,8 @@ def run_schedule(schedule: str,
     configs = {}
     for stage in stages:
         try:
-            configs[stage.index] = cfg = _stage_cfg(stage, cfg_options)
+            configs[stage.index] = cfg = load_config(
+                stage.config, copy.deepcopy(cfg_options))
             if not osp.isfile(stage.done_marker):
                 check_dataset_paths(cfg, *TRAIN_DATALOADERS)
                 check_head_channels(cfg)
@@ -362,7 +329,7 @@ def run_schedule(schedule: str,
                 start = 'starting from its config\'s initial weights'
             _say(f'{stage.label}: training ({stage.config}) in '
                  f'{stage.work_dir}, {start}')
-            _train_stage(stage, plan, launcher, cfg_options, cfg_hook)
+            _train_stage(stage, plan, launcher, cfg_options, amp)
             _say(f'{stage.label}: finished; final weights '
                  f'{stage.final_weights}')
         if is_distributed():

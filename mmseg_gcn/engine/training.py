@@ -1,10 +1,9 @@
-"""The one way to train, behind ``tools/train.py``.
+"""The command line of ``tools/train.py``.
 
 The tool's options (:func:`parse_train_args`) go to :func:`train`: a config
-trains with one Runner (built by
-:func:`~mmseg_gcn.engine.launch.build_runner`); a multi-stage schedule (a
-config that lists ``stages``) trains every unfinished stage in order (see
-:mod:`mmseg_gcn.engine.stages`). The tool ends through
+trains as one run (:func:`~mmseg_gcn.engine.run.train_run`); a multi-stage
+schedule (a config that lists ``stages``) trains every unfinished stage in
+order, each as one run (see :mod:`mmseg_gcn.engine.stages`). The tool ends through
 :func:`~mmseg_gcn.engine.errors.run_reporting_errors`; a run stopped by a
 stop signal (``SIGTERM``, ``SIGUSR1``) after its checkpoint exits with
 :data:`~mmseg_gcn.engine.preemption.PREEMPTED_EXIT_CODE` (75).
@@ -15,14 +14,13 @@ import os
 import sys
 from typing import Optional
 
-from mmengine.config import Config
 from mmengine.logging import print_log
 
 from .cfg_options import add_cfg_options_argument
-from .launch import build_runner, load_run_config, parse_args_with_launcher
+from .launch import parse_args_with_launcher
 from .preemption import PREEMPTED_EXIT_CODE, TrainingPreempted, restart_count
-from .resume import checkpoint_folder, find_resume_checkpoint
-from .stages import TRAIN_DATALOADERS, is_schedule_config, run_schedule
+from .run import train_run
+from .stages import is_schedule_config, run_schedule
 
 
 def parse_train_args(description: str,
@@ -61,44 +59,6 @@ def parse_train_args(description: str,
     return parse_args_with_launcher(parser)
 
 
-def enable_amp(cfg: Config) -> None:
-    """Switches the optimizer wrapper to automatic mixed precision.
-
-    Args:
-        cfg (Config): a run config whose ``optim_wrapper.type`` is
-            ``'OptimWrapper'`` (or already ``'AmpOptimWrapper'``).
-    """
-    optim_wrapper = cfg.optim_wrapper.type
-    if optim_wrapper == 'AmpOptimWrapper':
-        print_log('AMP training is already enabled in your config.',
-                  logger='current', level=logging.WARNING)
-        return
-    if optim_wrapper != 'OptimWrapper':
-        raise ValueError('--amp needs optim_wrapper.type "OptimWrapper", but '
-                         f'the config has {optim_wrapper!r}.')
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
-    cfg.optim_wrapper.loss_scale = 'dynamic'
-
-
-def resume_from_work_dir(cfg: Config) -> None:
-    """``--resume`` without ``load_from``: resumes from the work dir's last
-    checkpoint, only inside the work dir, falling back to the newest intact
-    one (mmengine would follow ``last_checkpoint`` anywhere).
-
-    Args:
-        cfg (Config): a run config with ``work_dir``; its ``load_from`` is
-            set to the checkpoint, if the work dir has one.
-    """
-    point = find_resume_checkpoint(cfg.work_dir,
-                                   checkpoint_folder(cfg, cfg.work_dir))
-    if point is None:
-        return
-    if os.environ.get('RANK', '0') == '0':
-        for note in point.notes:
-            print_log(note, logger='current', level=logging.WARNING)
-    cfg.load_from = point.path
-
-
 def train(config: str,
           work_dir: Optional[str] = None,
           resume: bool = False,
@@ -124,29 +84,18 @@ def train(config: str,
     :class:`~mmseg_gcn.engine.preemption.TrainingPreempted`
     (:mod:`mmseg_gcn.engine.preemption`).
     """
-    cfg_hook = enable_amp if amp else None
     if is_schedule_config(config):
         run_schedule(config, work_dir=work_dir, cfg_options=cfg_options,
-                     launcher=launcher, cfg_hook=cfg_hook)
+                     launcher=launcher, amp=amp)
         return
-    cfg = load_run_config(
-        config,
-        launcher=launcher,
-        work_dir=work_dir,
-        cfg_options=cfg_options,
-        dataloaders=TRAIN_DATALOADERS)
-    if cfg_hook is not None:
-        cfg_hook(cfg)
     restarts = restart_count()
     if restarts and not resume:
         print_log(f'restart {restarts} of this job (torchrun or slurm): '
                   'resuming from the work dir\'s last checkpoint',
                   logger='current', level=logging.WARNING)
         resume = True
-    cfg.resume = resume
-    if resume and cfg.get('load_from') is None:
-        resume_from_work_dir(cfg)
-    build_runner(cfg).train()
+    train_run(config, work_dir, resume=resume, amp=amp,
+              cfg_options=cfg_options, launcher=launcher)
 
 
 def train_from_args(args: argparse.Namespace) -> int:
@@ -170,7 +119,4 @@ def train_from_args(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = [
-    'enable_amp', 'parse_train_args', 'resume_from_work_dir', 'train',
-    'train_from_args'
-]
+__all__ = ['parse_train_args', 'train', 'train_from_args']

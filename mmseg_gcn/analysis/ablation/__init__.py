@@ -36,7 +36,7 @@ from .report import (Summary, VariantSummary, format_markdown, save_plot,
                      summarize, summarize_runs, write_raw)
 from .runs import (METRICS, RESULT_FILE, RESULT_FORMAT, RunSpec,
                    build_run_config, check_evaluator, config_digest,
-                   load_result, run_settings, train_run)
+                   load_result, record_run, run_settings)
 from .study import StudyOptions, StudyProgress, StudyReport, run_study
 from .variants import (DATASETS, PAPER_MIOU, PAPER_REGIONS, PAPER_TABLES,
                        AblationError, DataSet, PaperTable, Variant,
@@ -48,6 +48,7 @@ __all__ = [
     'RESULT_FORMAT', 'RunSpec', 'StudyOptions', 'StudyProgress',
     'StudyReport', 'Summary', 'Variant', 'VariantSummary', 'build_run_config',
     'check_evaluator', 'config_digest', 'format_markdown', 'load_result',
-    'parse_variant', 'prepare_data', 'run_settings', 'run_study', 'save_plot',
-    'select_variants', 'summarize', 'summarize_runs', 'train_run', 'write_raw'
+    'parse_variant', 'prepare_data', 'record_run', 'run_settings',
+    'run_study', 'save_plot', 'select_variants', 'summarize',
+    'summarize_runs', 'write_raw'
 ]

@@ -1,17 +1,10 @@
 """One run of the study: its settings, its result file and its training."""
-import contextlib
-import gc
 import hashlib
 import json
-import os
 import os.path as osp
-import time
 from dataclasses import dataclass
-from typing import Iterator, Optional, Tuple
+from typing import Optional, Tuple
 
-from mmengine.hooks import Hook
-
-from ...datasets import check_dataset_paths
 from .variants import AblationError, Variant
 
 
@@ -174,7 +167,8 @@ def load_result(path: str, settings: dict) -> Tuple[Optional[dict], str]:
 def build_run_config(config: str, spec: RunSpec, data_root: str, iters: int,
                      keep_checkpoint: bool = False):
     """The config of one run: the base config with the variant's head, the
-    seed's data, the seed and the budget.
+    seed's data, the seed and the budget (one validation, at the end: the
+    only one the study reads).
 
     Args:
         config (str): The base config file.
@@ -184,65 +178,23 @@ def build_run_config(config: str, spec: RunSpec, data_root: str, iters: int,
         keep_checkpoint (bool): Whether to save the final checkpoint.
 
     Returns:
-        mmengine.Config: The config to build the Runner from.
+        mmengine.Config: The run config (:func:`mmseg_gcn.engine.prepare_run`).
     """
-    from ...engine import load_run_config, set_data_root, set_max_iters
+    from ...engine import prepare_run
 
-    cfg = load_run_config(config, work_dir=spec.run_dir)
-    set_data_root(cfg, data_root)
-    check_dataset_paths(cfg, 'train_dataloader', 'val_dataloader')
-    cfg.model.decode_head.update(spec.variant.head_overrides())
-    # one validation, at the end: the only one the study reads
-    set_max_iters(cfg, iters)
-    cfg.randomness = dict(cfg.get('randomness') or {}, seed=spec.seed)
-    if keep_checkpoint:
-        cfg.default_hooks.checkpoint.update(interval=iters, max_keep_ckpts=1)
-    else:
-        cfg.default_hooks.checkpoint = None  # mmengine drops a None hook
-    # mmengine keys its logger, message hub and visualizer by name: each run
-    # needs its own, or it would log into the previous run's.
-    name = f'{spec.dataset}_{spec.variant.name}_seed{spec.seed}_{os.getpid()}'
-    cfg.experiment_name = name
-    if isinstance(cfg.get('visualizer'), dict):
-        cfg.visualizer['name'] = f'visualizer_{name}'
-    return cfg
+    return prepare_run(
+        config,
+        spec.run_dir,
+        data_root=data_root,
+        iters=iters,
+        seed=spec.seed,
+        head=spec.variant.head_overrides(),
+        run_name=f'{spec.dataset}_{spec.variant.name}_seed{spec.seed}',
+        checkpoints='final' if keep_checkpoint else 'none')
 
 
-class _FinalValMetrics(Hook):
-    """Keeps the metrics of the last validation of a run."""
-
-    priority = 'LOWEST'
-
-    def __init__(self) -> None:
-        self.metrics: Optional[dict] = None
-        self.iter: Optional[int] = None
-
-    def after_val_epoch(self, runner, metrics=None) -> None:
-        self.metrics, self.iter = dict(metrics or {}), runner.iter
-
-
-@contextlib.contextmanager
-def _output_to(log_file: Optional[str]) -> Iterator[None]:
-    """Sends ``print`` and warnings (the Runner's console log) to a file;
-    with None, leaves them on the console."""
-    if log_file is None:
-        yield
-        return
-    with open(log_file, 'a', encoding='utf-8') as f, \
-            contextlib.redirect_stdout(f), contextlib.redirect_stderr(f):
-        yield
-
-
-def _close_logger(logger) -> None:
-    """Closes a finished run's log handlers, which hold its files (and the
-    redirected console stream) open."""
-    for handler in list(logger.handlers):
-        handler.close()
-        logger.removeHandler(handler)
-
-
-def train_run(cfg, log_file: Optional[str] = None) -> dict:
-    """Trains one run with mmengine's Runner and reads its final metrics.
+def record_run(cfg, log_file: Optional[str] = None) -> dict:
+    """Trains one run and reads what the study records of it.
 
     Args:
         cfg (mmengine.Config): From :func:`build_run_config`.
@@ -258,31 +210,22 @@ def train_run(cfg, log_file: Optional[str] = None) -> dict:
     Raises:
         AblationError: If the run's last validation gives no valid result.
     """
-    from mmseg_gcn.engine import build_runner
+    from ...engine import free_memory, train_run
 
-    start = time.perf_counter()
-    capture = _FinalValMetrics()
-    with _output_to(log_file):
-        runner = build_runner(cfg)
-        try:
-            runner.register_hook(capture)
-            head = runner.model.decode_head
-            head_params = sum(p.numel() for p in head.parameters())
-            classifier_params = sum(
-                p.numel() for p in head.classifiers.parameters())
-            runner.train()
-        finally:
-            _close_logger(runner.logger)
+    trained = train_run(cfg, keep_runner=True, log_file=log_file)
+    head = trained.runner.model.decode_head
+    head_params = sum(p.numel() for p in head.parameters())
+    classifier_params = sum(p.numel() for p in head.classifiers.parameters())
+    trained.runner = None
+    free_memory()
     max_iters = cfg.train_cfg.max_iters
-    del runner
-    gc.collect()
     where = f' (log: {log_file})' if log_file else ''
-    if capture.metrics is None or capture.iter != max_iters:
+    if trained.metrics is None or trained.metrics_iter != max_iters:
         raise AblationError(f'{cfg.work_dir}: no validation at the last '
                             f'iteration {max_iters}{where}.')
     metrics = {}
     for key, name in METRICS.items():
-        value = capture.metrics.get(key)
+        value = trained.metrics.get(key)
         if not isinstance(value, (int, float)) or not 0 <= value <= 100:
             raise AblationError(
                 f'{cfg.work_dir}: the final validation gave {key} = '
@@ -290,4 +233,4 @@ def train_run(cfg, log_file: Optional[str] = None) -> dict:
         metrics[name] = float(value)
     return dict(metrics=metrics, head_params=int(head_params),
                 classifier_params=int(classifier_params),
-                wall_time_s=round(time.perf_counter() - start, 2))
+                wall_time_s=round(trained.train_time_s, 2))

@@ -13,7 +13,7 @@ from ...utils import write_json_atomically
 from ..progress import format_duration
 from .report import format_markdown, save_plot, summarize_runs, write_raw
 from .runs import (RESULT_FORMAT, RunSpec, build_run_config, check_evaluator,
-                   config_digest, load_result, run_settings, train_run)
+                   config_digest, load_result, record_run, run_settings)
 from .variants import DATASETS, DataSet, Variant, prepare_data
 
 
@@ -218,7 +218,7 @@ def run_study(options: StudyOptions) -> StudyReport:
                  f'{spec.label} ({spec.variant.label})' +
                  (f', log {log_file}' if log_file else ''))
             try:
-                outcome = train_run(cfg, log_file)
+                outcome = record_run(cfg, log_file)
             except Exception as error:
                 if log_file:
                     _say(f'{spec.label} failed: {error!r}; the Runner\'s '
