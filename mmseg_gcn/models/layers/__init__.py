@@ -2,7 +2,8 @@ from .boundary_refine import BoundaryRefine
 from .classifiers import (CLASSIFIER_TYPES, StackClassifier, build_classifier,
                           check_classifier)
 from .arg_checks import check_kernel_size
-from .gcn import GCN, is_tracing
+from .gcn import GCN
+from .gcn_fast_forms import is_tracing
 from .upsample import (UPSAMPLE_MODES, Upsample2x, bilinear_kernel,
                        check_upsample_mode)
 
