@@ -21,6 +21,7 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Dict, Optional
 
+from ..utils import replace_sync_bn, without_pretrained
 from .published_accuracy import mmseg_configs_dir
 
 GCN_BASE_CONFIG = osp.join('configs', '_base_', 'models', 'gcn_r152.py')
@@ -99,25 +100,16 @@ def config_path(spec: ModelSpec) -> str:
     return path
 
 
-def _strip_for_benchmark(node, num_classes: int):
-    """A copy of a config tree: no pretrained weights, BN for SyncBN."""
+def _set_head_classes(node, num_classes: int) -> None:
+    """Sets ``num_classes`` of every decode head in a config tree."""
     if isinstance(node, list):
-        return [_strip_for_benchmark(n, num_classes) for n in node]
-    if not isinstance(node, dict):
-        return node
-    out = {}
-    for key, value in node.items():
-        if key == 'pretrained':
-            continue
-        if key == 'init_cfg' and isinstance(value, dict) \
-                and value.get('type') == 'Pretrained':
-            continue
-        out[key] = _strip_for_benchmark(value, num_classes)
-    if out.get('type') == 'SyncBN':
-        out['type'] = 'BN'
-    if 'num_classes' in out and 'loss_decode' in out:  # a decode head
-        out['num_classes'] = num_classes
-    return out
+        for n in node:
+            _set_head_classes(n, num_classes)
+    elif isinstance(node, dict):
+        if 'num_classes' in node and 'loss_decode' in node:  # a decode head
+            node['num_classes'] = num_classes
+        for value in node.values():
+            _set_head_classes(value, num_classes)
 
 
 def model_config(name: str, num_classes: int = 21) -> dict:
@@ -139,8 +131,9 @@ def model_config(name: str, num_classes: int = 21) -> dict:
     # the configs are mmengine Python configs of the package or of mmseg,
     # not user files; they are parsed by mmengine as in training
     cfg = Config.fromfile(config_path(spec))
-    model = _strip_for_benchmark(copy.deepcopy(cfg.model.to_dict()),
-                                 num_classes)
+    model = without_pretrained(copy.deepcopy(cfg.model.to_dict()))
+    replace_sync_bn(model)
+    _set_head_classes(model, num_classes)
     if spec.depth is not None:
         model['backbone']['depth'] = spec.depth
     return model

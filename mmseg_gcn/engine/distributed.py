@@ -29,6 +29,8 @@ import torch.distributed as torch_dist
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from ..utils import replace_sync_bn
+
 #: Seconds a process waits for the others in a collective operation.
 DEFAULT_DIST_TIMEOUT = 600
 #: Environment variable that changes :data:`DEFAULT_DIST_TIMEOUT` (seconds).
@@ -119,28 +121,10 @@ def describe_collective_timeout(error: BaseException) -> Optional[str]:
             f'{DEFAULT_DIST_TIMEOUT}).')
 
 
-def _replace_sync_bn(node: Any) -> int:
-    """Replaces ``SyncBN`` norm configs by ``BN`` in place; returns how many.
-
-    ``SyncBatchNorm`` only runs on GPU tensors, and mmseg's base configs use it.
-    """
-    replaced = 0
-    if isinstance(node, dict):
-        if node.get('type') == 'SyncBN':
-            node['type'] = 'BN'
-            replaced += 1
-        for value in node.values():
-            replaced += _replace_sync_bn(value)
-    elif isinstance(node, (list, tuple)):
-        for value in node:
-            replaced += _replace_sync_bn(value)
-    return replaced
-
-
 def use_cpu_batch_norm(cfg: Config) -> None:
     """Makes a config's model runnable on CPU: ``SyncBN`` becomes ``BN``,
     and the log says so."""
-    replaced = _replace_sync_bn(cfg.model)
+    replaced = replace_sync_bn(cfg.model)
     if replaced:
         print_log(
             f'No GPU: replaced SyncBN by BN in {replaced} norm config(s); '

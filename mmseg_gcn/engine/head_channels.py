@@ -24,6 +24,8 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.registry import DefaultScope
 
+from ..utils import without_pretrained
+
 #: Side of the zero image the backbone runs on; enough for output stride 32.
 PROBE_SIZE = 64
 
@@ -82,15 +84,12 @@ def _outputs(segmentor: dict) -> Optional[List[Tuple[int, Optional[int]]]]:
     backbone cannot run on the probe image (the run then reports its own
     error)."""
     from mmseg.registry import MODELS
-    backbone_cfg = copy.deepcopy(segmentor['backbone'])
     # no weights to download or read: only the architecture matters here
-    backbone_cfg.pop('init_cfg', None)
-    backbone_cfg.pop('pretrained', None)
+    backbone_cfg = without_pretrained(copy.deepcopy(segmentor['backbone']))
     modules = [MODELS.build(backbone_cfg)]
     if segmentor.get('neck') is not None:
-        neck_cfg = copy.deepcopy(segmentor['neck'])
-        neck_cfg.pop('init_cfg', None)
-        modules.append(MODELS.build(neck_cfg))
+        modules.append(
+            MODELS.build(without_pretrained(copy.deepcopy(segmentor['neck']))))
     in_channels = backbone_cfg.get('in_channels', 3)
     if not isinstance(in_channels, int):
         in_channels = 3
