@@ -2,22 +2,10 @@
 # GCN + BR, ResNet-152, k = 25 (a 25 x 25 top map for 800 x 800 crops), on
 # coarse `train_extra` (19,998 images, `gtCoarse`) + fine `train` (2,975,
 # `gtFine`) = 22,973 images, random 800 x 800 crops, batch 1, SGD momentum
-# 0.99, weight decay 5e-4.
-_base_ = [
-    '../_base_/models/gcn_r152.py',
-    '../_base_/datasets/cityscapes_800x800.py',
-    'mmseg::_base_/default_runtime.py',
-    '../_base_/schedules/schedule_sgd-m0.99_320k.py'
-]
-model = dict(
-    data_preprocessor=dict(size=_base_.crop_size),
-    backbone=dict(norm_eval=True),  # ours, as in gcn_r152_voc.py
-    decode_head=dict(num_classes=19, kernel_size=25),
-    # The paper's test: four 1024 x 1024 crops of a 1024 x 2048 image, score
-    # maps fused. mmseg's slide mode puts ceil((2048 - 1024) / s) + 1 windows
-    # in a row: 4 for a stride s in [342, 511]; 342 spaces them evenly
-    # (x = 0, 342, 684, 1024); overlaps are averaged.
-    test_cfg=dict(mode='slide', crop_size=(1024, 1024), stride=(1024, 342)))
+# 0.99, weight decay 5e-4. The model, crops and test are stage 2's
+# (gcn_r152-d32_1xb1-160k_cityscapes-800x800-ft.py); the data, the length
+# and the lr are stage 1's own.
+_base_ = ['./gcn_r152-d32_1xb1-160k_cityscapes-800x800-ft.py']
 # the fine set of the dataset base, and the coarse one in its image
 dataset_fine = _base_.train_dataloader.dataset
 dataset_coarse = dict(
@@ -26,7 +14,6 @@ dataset_coarse = dict(
         img_path='leftImg8bit/train_extra', seg_map_path='gtCoarse/train_extra'),
     seg_map_suffix='_gtCoarse_labelTrainIds.png')
 train_dataloader = dict(
-    batch_size=1,
     dataset=dict(
         _delete_=True,
         type='ConcatDataset',
@@ -34,4 +21,8 @@ train_dataloader = dict(
 # lr (ours): mmseg's Cityscapes recipe (0.01 at momentum 0.9, 8 images/iter)
 # per image and at momentum 0.99, with lr / (1 - momentum) kept: 0.01 / 8 / 10
 optim_wrapper = dict(optimizer=dict(lr=1.25e-4))
-# 320k iterations (ours, in the schedule): about 14 epochs of 22,973 images
+# 320k iterations (ours): about 14 epochs of 22,973 images. The lengths of
+# configs/_base_/schedules/schedule_sgd-m0.99_320k.py; its checkpoint
+# interval, 16k, is stage 2's too.
+param_scheduler = [dict(_base_.param_scheduler[0], end=320000)]
+train_cfg = dict(max_iters=320000, val_interval=32000)

@@ -1,10 +1,8 @@
 # Table 6: ResNet50 (ImageNet) with the 1 x 1 res-5 baseline
-# head of the ablations (no BR).
-_base_ = ['../gcn_r50-d32_1xb1-640k_voc12aug-512x512.py']
+# head of the ablations (no BR): base-res5_r152-d32_*.py on the ResNet-50 of
+# configs/_base_/models/gcn_r50.py.
+_base_ = ['./gcn-res5-k15_r152-d32_1xb1-640k_voc12aug-512x512.py']
 model = dict(
-    decode_head=dict(
-        in_channels=(2048, ),
-        in_index=(3, ),
-        feature_strides=(32, ),
-        classifier='1x1',
-        use_br=False))
+    backbone=dict(
+        depth=50, init_cfg=dict(checkpoint='torchvision://resnet50')),
+    decode_head=dict(classifier='1x1'))
