@@ -35,6 +35,7 @@ of PSP/ASPP/UPer cannot train (one value per channel); their training
 numbers are then "n/a" (and so are all heads' when the input is so
 small that res-5 is 1 x 1).
 """
+import copy
 import gc
 import os
 import os.path as osp
@@ -61,6 +62,18 @@ HEAD_NAMES = dict(
     uper='UPerHead')
 NORM_CFG = dict(type='BN', requires_grad=True)
 
+_RES5 = dict(in_channels=2048, in_index=3)
+#: mmseg's heads as its VOC configs set them (without the shared settings).
+_MMSEG_HEADS = dict(
+    fcn=dict(type='FCNHead', **_RES5, num_convs=2, concat_input=True),
+    psp=dict(type='PSPHead', **_RES5, pool_scales=(1, 2, 3, 6)),
+    aspp=dict(type='ASPPHead', **_RES5, dilations=(1, 12, 24, 36)),
+    uper=dict(
+        type='UPerHead',
+        in_channels=[256, 512, 1024, 2048],
+        in_index=[0, 1, 2, 3],
+        pool_scales=(1, 2, 3, 6)))
+
 
 def head_config(head: str, num_classes: int = 21) -> dict:
     """The decode-head config of a benchmarked head.
@@ -81,35 +94,8 @@ def head_config(head: str, num_classes: int = 21) -> dict:
         gcn = Config.fromfile(osp.join(package_root(),
                                        GCN_BASE_CONFIG)).model.decode_head
         return dict(gcn.to_dict(), **common)
-    if head == 'fcn':
-        return dict(
-            type='FCNHead',
-            in_channels=2048,
-            in_index=3,
-            num_convs=2,
-            concat_input=True,
-            **mmseg_common)
-    if head == 'psp':
-        return dict(
-            type='PSPHead',
-            in_channels=2048,
-            in_index=3,
-            pool_scales=(1, 2, 3, 6),
-            **mmseg_common)
-    if head == 'aspp':
-        return dict(
-            type='ASPPHead',
-            in_channels=2048,
-            in_index=3,
-            dilations=(1, 12, 24, 36),
-            **mmseg_common)
-    if head == 'uper':
-        return dict(
-            type='UPerHead',
-            in_channels=[256, 512, 1024, 2048],
-            in_index=[0, 1, 2, 3],
-            pool_scales=(1, 2, 3, 6),
-            **mmseg_common)
+    if head in _MMSEG_HEADS:
+        return dict(copy.deepcopy(_MMSEG_HEADS[head]), **mmseg_common)
     raise ValueError(f'unknown head {head!r}; choose from {HEADS}.')
 
 

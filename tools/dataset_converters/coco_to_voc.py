@@ -18,14 +18,7 @@ from mmseg_gcn.engine.errors import ToolError, run_reporting_errors
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parses the command line.
-
-    Args:
-        argv: Arguments without the program name; default ``sys.argv[1:]``.
-
-    Returns:
-        The parsed arguments.
-    """
+    """Parses the command line (``argv``: without the program name)."""
     parser = argparse.ArgumentParser(
         description='Convert COCO instance annotations to PASCAL VOC '
         'semantic labels, keeping the images with VOC classes.',

@@ -30,14 +30,7 @@ DEFAULT_OUT = {'context': 'data/context'}
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    """Parses the command line.
-
-    Args:
-        argv: Arguments without the program name; default ``sys.argv[1:]``.
-
-    Returns:
-        The parsed arguments.
-    """
+    """Parses the command line (``argv``: without the program name)."""
     parser = argparse.ArgumentParser(
         description='Generate small synthetic datasets in the on-disk layouts of '
         'PASCAL VOC 2012 + SBD aug and Cityscapes.',
