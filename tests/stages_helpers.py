@@ -3,10 +3,10 @@
 - :data:`TINY_OPTIONS`: ``--cfg-options`` that shrink the ResNet-152 configs
   to a ResNet-18 at 1/8 width with 2 iterations a stage, so a whole schedule
   trains in seconds on CPU.
-- :func:`make_stage_data`: demo data in the layouts the real configs read,
-  under ``<root>/data``: VOC + SBD aug, Cityscapes fine + coarse, and a small
-  COCO (VOC demo images with COCO instance annotations) run through the COCO
-  converter.
+- :func:`make_stage_data`: demo data in the official download layouts,
+  converted by the official tools into what the real configs read, under
+  ``<root>/data``: VOC + SBD aug, Cityscapes fine + coarse, and a small COCO
+  (VOC demo images with COCO instance annotations).
 - Hooks the tests add through ``custom_hooks``: :class:`RecordStartHook`
   saves the weights each stage starts from; :class:`KillAtIterHook` kills the
   process mid-stage, like a crash; :class:`StopAtIterHook` stops one process
@@ -139,8 +139,15 @@ def make_mini_coco(coco_root: Path, voc_root: Path,
 
 
 def make_stage_data(root: Path) -> Path:
-    """Demo data for every schedule in the real layouts under
-    ``<root>/data``; returns ``root`` (the folder to run from)."""
+    """Demo data for every schedule under ``<root>/data``, made as a user
+    makes it: the official download layouts (:mod:`download_layouts`: VOC
+    palette PNGs and SBD ``.mat`` files, Cityscapes polygon files, COCO
+    instance JSON) converted by the official tools (mmseg's ``voc_aug.py``,
+    ``cityscapesscripts``' ``createTrainIdLabelImgs``, this package's COCO
+    converter); returns ``root`` (the folder to run from)."""
+    from download_layouts import (cityscapes_download, convert_cityscapes,
+                                  convert_voc_aug, voc_download)
+
     from mmseg_gcn.datasets.coco_to_voc import convert_split
     from mmseg_gcn.datasets.synthetic import (generate_cityscapes,
                                               generate_voc_aug)
@@ -151,6 +158,10 @@ def make_stage_data(root: Path) -> Path:
                         seed=0)
     make_mini_coco(data / 'coco', data / 'VOCdevkit' / 'VOC2012',
                    {'train2017': 2, 'val2017': 1})
+    voc_download(data)
+    convert_voc_aug(data)
+    cityscapes_download(data)
+    convert_cityscapes(data)
     for split in ('train2017', 'val2017'):
         convert_split(str(data / 'coco'), split, show_progress=False)
     return root

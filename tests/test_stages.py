@@ -1,5 +1,6 @@
 """Multi-stage training: miniatures of the real schedules (tiny backbone,
-2 iterations a stage) on demo data in the real layouts."""
+2 iterations a stage) on demo data made from the official download layouts
+by the official converters; testing and server submissions of the result."""
 import hashlib
 import json
 import re
@@ -8,9 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import REPO, TINY_CONFIG, free_port, run_tool
+from PIL import Image
 from stages_helpers import TINY_OPTIONS, make_stage_data, to_cli
 
 from mmseg_gcn.engine import load_local_checkpoint
@@ -484,3 +487,69 @@ def test_train_resume_uses_only_its_work_dir(trained_work_dir, demo_data,
     assert result.stderr.strip().splitlines()[-1].startswith(
         f"error: {copy / 'last_checkpoint'} names "
         f"{trained_work_dir / 'iter_2.pth'}, which is outside {copy}")
+
+
+@pytest.mark.slow
+def test_format_only_writes_cityscapes_label_ids_the_official_evaluator_scores(
+        cityscapes_run, stage_data, tmp_path):
+    """``tools/test.py --format-only --out DIR`` on the Cityscapes schedule
+    writes the server's label-id PNGs, one per image, named after it; they
+    are the train-id predictions mapped by ``cityscapesscripts``' own table,
+    and its own evaluator gives the per-class IoU the package's metric
+    gives."""
+    from cityscapesscripts.helpers.labels import labels, trainId2label
+    from mmseg.evaluation.metrics import IoUMetric
+
+    from mmseg_gcn.evaluation import official_class_iou
+
+    work_dir, returncode, _ = cityscapes_run
+    assert returncode == 0
+    options = {k: v for k, v in CITYSCAPES_OPTIONS.items()
+               if k.startswith(('model.', 'test_dataloader.'))}
+    command = [str(REPO / 'tools' / 'test.py'), str(CITYSCAPES),
+               str(work_dir / 'stage2_fine' / 'final.pth'), '--cfg-options',
+               *to_cli(options)]
+    for name, extra in (('train_ids', []), ('server', ['--format-only'])):
+        result = run_tool(command + ['--out', str(tmp_path / name),
+                                     '--work-dir', str(tmp_path / f'w{name}'),
+                                     *extra], cwd=stage_data)
+        assert result.returncode == 0, result.stderr[-3000:]
+    gt_dir = stage_data / 'data' / 'cityscapes' / 'gtFine' / 'val'
+    images = sorted((stage_data / 'data' / 'cityscapes' / 'leftImg8bit' /
+                     'val').rglob('*_leftImg8bit.png'))
+    written = sorted((tmp_path / 'server').glob('*.png'))
+    assert [p.name for p in written] == [p.name for p in images]
+    to_label_id = np.zeros(256, np.uint8)
+    for train_id, label in trainId2label.items():
+        if 0 <= train_id < 255:
+            to_label_id[train_id] = label.id
+    ours = IoUMetric()
+    ours.dataset_meta = dict(classes=[trainId2label[t].name
+                                      for t in range(19)])
+    predictions, ground_truths = [], []
+    for path in written:
+        train_ids = np.array(Image.open(tmp_path / 'train_ids' / path.name))
+        label_ids = np.array(Image.open(path))
+        assert np.array_equal(label_ids, to_label_id[train_ids])
+        stem = path.name.replace('_leftImg8bit.png', '')
+        city = stem.split('_')[0]
+        ground_truths.append(str(gt_dir / city / f'{stem}_gtFine_labelIds.png'))
+        predictions.append(str(path))
+        gt_train_ids = np.array(Image.open(
+            gt_dir / city / f'{stem}_gtFine_labelTrainIds.png'))
+        ours.results.append(ours.intersect_and_union(
+            torch.from_numpy(train_ids).long(),
+            torch.from_numpy(gt_train_ids).long(), 19, 255))
+    area = [sum(r[i] for r in ours.results) for i in range(4)]
+    iou = (100 * area[0] / area[1]).numpy()
+    official = official_class_iou(predictions, ground_truths)
+    assert list(official) == [trainId2label[t].name for t in range(19)]
+    evaluated = [label for label in labels if label.trainId in range(19)]
+    for label in evaluated:
+        ours_iou, theirs = iou[label.trainId], official[label.name]
+        assert (np.isnan(ours_iou) and np.isnan(theirs)) or \
+            ours_iou == pytest.approx(theirs, abs=1e-4), label.name
+    print('class IoU, package | official:', {
+        label.name: (round(float(iou[label.trainId]), 2),
+                     round(official[label.name], 2))
+        for label in evaluated})

@@ -30,8 +30,10 @@ if [ -f "$stamp" ] && [ -x "$VENV/bin/python" ]; then
     exit 0
 fi
 
-log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 start=$(date +%s)
+# Each step's line says when it began (seconds since the start): where the
+# time of a first set-up goes.
+log() { printf '\033[1m[setup +%ss]\033[0m %s\n' "$(( $(date +%s) - start ))" "$*"; }
 
 if [ ! -x "$VENV/bin/python" ]; then
     log "creating $VENV with $PYTHON"
