@@ -43,8 +43,9 @@ def test_test_tool_builds_the_configs_runner_type(trained_work_dir,
 @pytest.mark.slow
 def test_amp_is_enabled_in_every_stage_of_a_schedule(demo_data, tmp_path):
     """``--amp`` with tools/train.py: each stage's Runner is built from a config
-    with ``AmpOptimWrapper`` (its dumped config says so). The stages build
-    their Runners but do not train: AMP needs an accelerator."""
+    with an AMP optimizer wrapper (its dumped config says so). The stages
+    build their Runners but do not train (training with --amp:
+    ``tests/test_precision.py``)."""
     stage = write_config(tmp_path / 'stage.py', 'BuildOnlyRunner')
     assert Config.fromfile(stage).optim_wrapper.type == 'OptimWrapper'
     schedule = tmp_path / 'schedule.py'
@@ -60,5 +61,6 @@ def test_amp_is_enabled_in_every_stage_of_a_schedule(demo_data, tmp_path):
     assert log.count('BuildOnlyRunner: built, not trained') == 2
     for folder in ('stage1_first', 'stage2_second'):
         dumped = Config.fromfile(work_dir / folder / 'stage.py')
-        assert dumped.optim_wrapper.type == 'AmpOptimWrapper', folder
-        assert dumped.optim_wrapper.loss_scale == 'dynamic', folder
+        # no GPU here: bf16 autocast on CPU, with bf16 validation
+        assert dumped.optim_wrapper.type == 'CPUAmpOptimWrapper', folder
+        assert dumped.val_cfg.fp16 and dumped.test_cfg.fp16, folder

@@ -106,6 +106,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--seed', type=int, default=0, help='random seed of the training runs')
     parser.add_argument(
+        '--amp', action='store_true',
+        help='train and evaluate under automatic mixed precision (bf16 on '
+        'CPU, fp16 on a GPU)')
+    parser.add_argument(
         '--num-vis', type=int, default=6,
         help='val images in predictions.png')
     data = parser.add_argument_group(
@@ -199,7 +203,8 @@ def build_config(args: argparse.Namespace, data_root: str, folder: str,
         seed=args.seed,
         head=head,
         run_name=f'demo_{folder}',
-        checkpoints='final')
+        checkpoints='final',
+        amp=args.amp)
 
 
 class TrainedModel(NamedTuple):
@@ -327,14 +332,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     from mmseg_gcn.analysis.valid_receptive_field import \
         compare_valid_receptive_fields
+    from mmseg_gcn.engine import inference_autocast
     from mmseg_gcn.visualization import save_prediction_grid
 
     models = [train_model(args, cfg, name)
               for cfg, (_, name, _) in zip(configs, MODELS)]
     baseline, gcn = models
     meta = gcn.runner.val_loop.dataloader.dataset.metainfo
+    with inference_autocast(args.amp):
+        rows = predict_val_images(models, args.num_vis)
     grid = save_prediction_grid(
-        predict_val_images(models, args.num_vis),
+        rows,
         classes=meta['classes'],
         palette=meta['palette'],
         out_file=osp.join(args.work_dir, 'predictions.png'),

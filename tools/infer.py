@@ -54,6 +54,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--no-labels', action='store_true',
         help='do not write class names on the overlays')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='infer under automatic mixed precision: bf16 on CPU, fp16 on a '
+        'GPU')
     args = parser.parse_args(argv)
     if not 0 <= args.opacity <= 1:
         parser.error(f'--opacity must lie in [0, 1], got {args.opacity}')
@@ -85,7 +89,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         results = infer_images(
             args.config, args.checkpoint, args.inputs, args.out,
             device=args.device, opacity=args.opacity,
-            with_labels=not args.no_labels, on_result=report)
+            with_labels=not args.no_labels, on_result=report, amp=args.amp)
     except (FileNotFoundError, UnreadableImageError,
             UnsupportedImageSizeError, HeadChannelsError,
             CheckpointMismatchError, UntrustedCheckpointError) as error:

@@ -8,7 +8,9 @@ from mmseg_gcn.engine import (build_runner, load_run_config,
                               use_test_time_augmentation)
 from mmseg_gcn.engine.cfg_options import add_cfg_options_argument
 from mmseg_gcn.engine.distributed import exit_tool
-from mmseg_gcn.engine.errors import run_reporting_errors
+from mmseg_gcn.engine.errors import ToolError, run_reporting_errors
+from mmseg_gcn.engine.precision import enable_amp_testing
+from mmseg_gcn.evaluation import use_submission_format
 from mmseg_gcn.models.segmentors import add_crf_to_config
 
 
@@ -26,6 +28,13 @@ def parse_args() -> argparse.Namespace:
         type=str,
         help='the directory to save output prediction for offline evaluation')
     parser.add_argument(
+        '--format-only',
+        action='store_true',
+        help='write the predictions in the benchmark server\'s format into '
+        '--out instead of evaluating them, loading no labels: Cityscapes '
+        'label-id PNGs, or PASCAL VOC palette PNGs in '
+        'results/VOC2012/Segmentation/comp6_test_cls/')
+    parser.add_argument(
         '--show', action='store_true', help='show prediction results')
     parser.add_argument(
         '--show-dir',
@@ -36,6 +45,11 @@ def parse_args() -> argparse.Namespace:
     add_cfg_options_argument(parser)
     parser.add_argument(
         '--tta', action='store_true', help='Test time augmentation')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='test under automatic mixed precision: bf16 on CPU, fp16 on a '
+        'GPU')
     parser.add_argument(
         '--crf',
         action='store_true',
@@ -62,6 +76,9 @@ def enable_visualization(cfg, args: argparse.Namespace) -> None:
 
 def main() -> None:
     args = parse_args()
+    if args.format_only and args.out is None:
+        raise ToolError('--format-only needs --out DIR, the folder the '
+                        'server files go to.')
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(
             f'Checkpoint {args.checkpoint!r} does not exist.')
@@ -78,7 +95,14 @@ def main() -> None:
         use_test_time_augmentation(cfg)
     if args.crf:
         add_crf_to_config(cfg)
-    if args.out is not None:
+    if args.amp:
+        enable_amp_testing(cfg)
+    if args.format_only:
+        try:
+            use_submission_format(cfg, args.out)
+        except ValueError as error:  # a data set without a server format
+            raise ToolError(str(error)) from error
+    elif args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
         cfg.test_evaluator['keep_results'] = True
 

@@ -31,6 +31,7 @@ from PIL import Image
 
 from ..engine.head_channels import check_head_channels
 from ..engine.launch import load_config
+from ..engine.precision import inference_autocast
 
 PathLike = Union[str, Path]
 
@@ -335,7 +336,8 @@ def infer_images(config: PathLike,
                  device: Optional[str] = None,
                  opacity: float = 0.6,
                  with_labels: bool = True,
-                 on_result: Optional[Callable[[InferenceResult], None]] = None
+                 on_result: Optional[Callable[[InferenceResult], None]] = None,
+                 amp: bool = False
                  ) -> List[InferenceResult]:
     """Segments an image or a folder of images and writes the results.
 
@@ -356,6 +358,8 @@ def infer_images(config: PathLike,
             True.
         on_result (Callable, optional): Called with each image's
             :class:`InferenceResult` as soon as it is written (progress).
+        amp (bool): Infer under automatic mixed precision (bf16 on CPU,
+            fp16 on a GPU). Defaults to False.
 
     Returns:
         list[InferenceResult]: What was written for each image.
@@ -392,9 +396,10 @@ def infer_images(config: PathLike,
     os.makedirs(pred_dir, exist_ok=True)
     results = []
     for image, shape, name in zip(images, shapes, _output_names(images)):
-        output = inferencer(
-            str(image), return_vis=True, opacity=opacity,
-            with_labels=with_labels)
+        with inference_autocast(amp):
+            output = inferencer(
+                str(image), return_vis=True, opacity=opacity,
+                with_labels=with_labels)
         mask = np.asarray(output['predictions'])
         if mask.shape != tuple(shape):
             raise RuntimeError(

@@ -12,16 +12,19 @@ from .distributed import setup_cpu_distributed, use_cpu_batch_norm
 from .launch import (build_runner, load_run_config, parse_args_with_launcher,
                      set_data_root, set_max_iters, use_test_time_augmentation)
 from .preemption import PREEMPTED_EXIT_CODE, TrainingPreempted
-from .run import (TRAIN_DATALOADERS, TrainedRun, enable_amp, free_memory,
-                  prepare_run, train_run)
+from .precision import CPUAmpOptimWrapper, enable_amp, inference_autocast
+from .run import (TRAIN_DATALOADERS, TrainedRun, free_memory, prepare_run,
+                  train_run)
 
 __all__ = [
-    'CheckpointWriteError', 'MMENGINE_CHECKPOINT_GLOBALS',
+    'CPUAmpOptimWrapper', 'CheckpointWriteError',
+    'MMENGINE_CHECKPOINT_GLOBALS',
     'PREEMPTED_EXIT_CODE', 'SAFE_CHECKPOINTS_ENV', 'SAFE_GLOBALS_ENV',
     'SafeCheckpointHook', 'TRAIN_DATALOADERS', 'TrainedRun',
     'TrainingPreempted', 'UntrustedCheckpointError',
     'allow_checkpoint_globals', 'build_runner', 'check_checkpoint_is_safe',
-    'enable_amp', 'free_memory', 'install_safe_checkpoint_loading',
+    'enable_amp', 'free_memory', 'inference_autocast',
+    'install_safe_checkpoint_loading',
     'load_local_checkpoint', 'load_run_config', 'parse_args_with_launcher',
     'prepare_run', 'set_data_root', 'set_max_iters', 'setup_cpu_distributed',
     'safe_checkpoint_globals', 'safe_checkpoints_enabled', 'train_run',

@@ -29,6 +29,7 @@ from mmengine.runner import Runner
 
 from .launch import (build_runner, load_config, prepare_checked_run,
                      set_data_root, set_max_iters)
+from .precision import enable_amp
 from .resume import checkpoint_folder, find_resume_checkpoint
 
 #: The dataloaders a training run reads (their data is checked first).
@@ -66,25 +67,6 @@ class TrainedRun:
     metrics_iter: Optional[int]
     train_time_s: float
     runner: Optional[Runner] = None
-
-
-def enable_amp(cfg: Config) -> None:
-    """Switches the optimizer wrapper to automatic mixed precision.
-
-    Args:
-        cfg (Config): a run config whose ``optim_wrapper.type`` is
-            ``'OptimWrapper'`` (or already ``'AmpOptimWrapper'``).
-    """
-    optim_wrapper = cfg.optim_wrapper.type
-    if optim_wrapper == 'AmpOptimWrapper':
-        print_log('AMP training is already enabled in your config.',
-                  logger='current', level=logging.WARNING)
-        return
-    if optim_wrapper != 'OptimWrapper':
-        raise ValueError('--amp needs optim_wrapper.type "OptimWrapper", but '
-                         f'the config has {optim_wrapper!r}.')
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
-    cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
 def _keep_checkpoints(cfg: Config, policy: str) -> None:
@@ -145,7 +127,8 @@ def prepare_run(config: str,
             (needed when one process trains several runs).
         checkpoints (str): ``'config'`` (the config's ``CheckpointHook``),
             ``'final'`` (only the final checkpoint) or ``'none'``.
-        amp (bool): Train with automatic mixed precision.
+        amp (bool): Automatic mixed precision: fp16 on a GPU, bf16 on CPU
+            (:func:`~mmseg_gcn.engine.precision.enable_amp`).
         cfg_options (dict, optional): ``--cfg-options`` overrides; keys the
             config lacks are refused (:mod:`~mmseg_gcn.engine.cfg_options`).
         launcher (str): ``'none'``, ``'pytorch'``, ``'slurm'`` or ``'mpi'``.
@@ -304,6 +287,6 @@ def free_memory() -> None:
 
 
 __all__ = [
-    'CHECKPOINT_POLICIES', 'TRAIN_DATALOADERS', 'TrainedRun', 'enable_amp',
-    'free_memory', 'prepare_run', 'resume_from_work_dir', 'train_run'
+    'CHECKPOINT_POLICIES', 'TRAIN_DATALOADERS', 'TrainedRun', 'free_memory',
+    'prepare_run', 'resume_from_work_dir', 'train_run'
 ]

@@ -92,6 +92,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                         'work dir)')
     parser.add_argument('--keep-checkpoints', action='store_true',
                         help="keep each run's final checkpoint")
+    parser.add_argument('--amp', action='store_true',
+                        help='train and validate under automatic mixed '
+                        'precision (bf16 on CPU); recorded in each result')
     parser.add_argument('--verbose', action='store_true',
                         help="show the Runner's output (default: in each "
                         "run's console.log)")
@@ -145,7 +148,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         dataset=args.dataset, variants=args.variants, seeds=args.seeds,
         work_dir=args.work_dir, out_dir=args.out_dir, repo_root=str(REPO),
         iters=args.iters, quick=args.quick,
-        keep_checkpoints=args.keep_checkpoints, verbose=args.verbose,
+        keep_checkpoints=args.keep_checkpoints, amp=args.amp,
+        verbose=args.verbose,
         report_only=args.report_only, tables=args.tables)
     try:
         report = run_study(options)

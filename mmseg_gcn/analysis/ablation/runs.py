@@ -89,9 +89,10 @@ def check_evaluator(config: str) -> None:
 
 
 def run_settings(spec: RunSpec, iters: int, config: str, digest: str,
-                 data_params: dict) -> dict:
+                 data_params: dict, amp: bool = False) -> dict:
     """What a run's result depends on; a result is reused only when its
-    recorded settings are these.
+    recorded settings are these (a bf16 run, ``amp``, records its
+    precision: its result is never mixed with fp32 ones).
 
     Returns:
         dict: JSON-normal settings (lists, not tuples).
@@ -105,6 +106,8 @@ def run_settings(spec: RunSpec, iters: int, config: str, digest: str,
         config_sha256=digest,
         head=spec.variant.head_overrides(),
         data=data_params)
+    if amp:
+        settings['precision'] = 'amp'
     return json.loads(json.dumps(settings))
 
 
@@ -165,7 +168,7 @@ def load_result(path: str, settings: dict) -> Tuple[Optional[dict], str]:
 
 
 def build_run_config(config: str, spec: RunSpec, data_root: str, iters: int,
-                     keep_checkpoint: bool = False):
+                     keep_checkpoint: bool = False, amp: bool = False):
     """The config of one run: the base config with the variant's head, the
     seed's data, the seed and the budget (one validation, at the end: the
     only one the study reads).
@@ -176,6 +179,7 @@ def build_run_config(config: str, spec: RunSpec, data_root: str, iters: int,
         data_root (str): The seed's data set root.
         iters (int): Training iterations.
         keep_checkpoint (bool): Whether to save the final checkpoint.
+        amp (bool): Automatic mixed precision (bf16 on CPU).
 
     Returns:
         mmengine.Config: The run config (:func:`mmseg_gcn.engine.prepare_run`).
@@ -190,7 +194,8 @@ def build_run_config(config: str, spec: RunSpec, data_root: str, iters: int,
         seed=spec.seed,
         head=spec.variant.head_overrides(),
         run_name=f'{spec.dataset}_{spec.variant.name}_seed{spec.seed}',
-        checkpoints='final' if keep_checkpoint else 'none')
+        checkpoints='final' if keep_checkpoint else 'none',
+        amp=amp)
 
 
 def record_run(cfg, log_file: Optional[str] = None) -> dict:

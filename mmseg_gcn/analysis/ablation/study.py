@@ -82,6 +82,8 @@ class StudyOptions:
         iters (int, optional): Training iterations; None: the config's.
         quick (bool): Tiny data (``DataSet.quick``).
         keep_checkpoints (bool): Keep each run's final checkpoint.
+        amp (bool): Train and validate under automatic mixed precision
+            (bf16 on CPU).
         verbose (bool): Show the Runner's output instead of writing it to
             each run's ``console.log``.
         report_only (bool): Train nothing; report the finished runs.
@@ -97,6 +99,7 @@ class StudyOptions:
     iters: Optional[int] = None
     quick: bool = False
     keep_checkpoints: bool = False
+    amp: bool = False
     verbose: bool = False
     report_only: bool = False
     tables: List[str] = field(default_factory=list)
@@ -173,7 +176,7 @@ def run_study(options: StudyOptions) -> StudyReport:
     settings, results, todo = {}, {}, []
     for spec in specs:
         settings[spec] = run_settings(spec, iters, config, digest,
-                                      data_params[spec.seed])
+                                      data_params[spec.seed], options.amp)
         result, why = load_result(spec.result_file, settings[spec])
         if result is not None:
             results[spec] = result
@@ -211,7 +214,7 @@ def run_study(options: StudyOptions) -> StudyReport:
                 shutil.rmtree(spec.run_dir)
             os.makedirs(spec.run_dir)
             cfg = build_run_config(config, spec, data_roots[spec.seed], iters,
-                                   options.keep_checkpoints)
+                                   options.keep_checkpoints, options.amp)
             log_file = (None if options.verbose else osp.join(
                 spec.run_dir, 'console.log'))
             _say(f'{progress.done + 1}/{len(specs)}: training '
