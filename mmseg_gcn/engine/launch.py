@@ -102,12 +102,25 @@ def load_run_config(config: str,
         Config: the config to build the Runner from.
     """
     cfg = load_config(config, cfg_options)
+    set_work_dir(cfg, config, work_dir)
+    return prepare_checked_run(cfg, launcher, dataloaders)
+
+
+def set_work_dir(cfg: Config, config: str,
+                 work_dir: Optional[str] = None) -> None:
+    """Sets a run's ``work_dir`` as mmseg's tools do: ``work_dir`` if given,
+    else the config's own, else ``./work_dirs/<config name>``.
+
+    Args:
+        cfg (Config): the run config.
+        config (str): its file path.
+        work_dir (str, optional): the ``--work-dir`` argument.
+    """
     if work_dir is not None:
         cfg.work_dir = work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config))[0])
-    return prepare_checked_run(cfg, launcher, dataloaders)
 
 
 def prepare_checked_run(cfg: Config, launcher: str = 'none',

@@ -28,7 +28,7 @@ from mmengine.logging import MMLogger, print_log
 from mmengine.runner import Runner
 
 from .launch import (build_runner, load_config, prepare_checked_run,
-                     set_data_root, set_max_iters)
+                     set_data_root, set_max_iters, set_work_dir)
 from .precision import enable_amp
 from .resume import checkpoint_folder, find_resume_checkpoint
 
@@ -139,8 +139,7 @@ def prepare_run(config: str,
         the backbone's outputs.
     """
     cfg = load_config(config, cfg_options)
-    cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
-        './work_dirs', osp.splitext(osp.basename(config))[0])
+    set_work_dir(cfg, config, work_dir)
     if data_root is not None:
         set_data_root(cfg, data_root)
     if head:

@@ -20,6 +20,7 @@ from typing import Optional, Sequence
 import numpy as np
 from mmengine.config import Config
 from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
 from mmseg.registry import DATASETS, METRICS
 from PIL import Image
 
@@ -70,7 +71,6 @@ class VOCSubmissionMetric(BaseMetric):
 
     def compute_metrics(self, results: list) -> dict:
         """No metric: says where the files are."""
-        from mmengine.logging import print_log
         print_log(f'{len(results)} VOC results written to {self.folder}',
                   logger='current')
         return {}
