@@ -9,7 +9,8 @@ from PIL import Image
 from stages_helpers import REPO, uncompressed_rle, write_coco_json
 
 from mmseg_gcn.datasets.coco_to_voc import (VOC_CLASSES, category_to_label,
-                                            convert_split, voc_palette)
+                                            convert_split)
+from mmseg_gcn.datasets.palette import voc_palette
 
 H, W = 6, 8
 L = {name: VOC_CLASSES.index(name) for name in VOC_CLASSES}

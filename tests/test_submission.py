@@ -110,3 +110,10 @@ def test_official_evaluator_needs_one_ground_truth_per_prediction():
     from mmseg_gcn.evaluation import official_class_iou
     with pytest.raises(ValueError, match='2 predictions and 1'):
         official_class_iou(['a.png', 'b.png'], ['a_gtFine_labelIds.png'])
+
+
+def test_a_typo_in_the_competition_is_refused_before_any_image(tmp_path):
+    from mmseg_gcn.evaluation import VOCSubmissionMetric
+    with pytest.raises(ValueError, match="'comp5' or 'comp6', got 'comp7'"):
+        VOCSubmissionMetric(str(tmp_path), competition='comp7')
+    assert not any(tmp_path.iterdir())

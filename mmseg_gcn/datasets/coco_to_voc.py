@@ -39,10 +39,9 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
-from PIL import Image
 
 from ..utils import TMP_SUFFIX, atomic_write
-from .palette import voc_palette
+from .palette import save_voc_label
 
 #: COCO category name -> PASCAL VOC class name, for the 20 VOC classes.
 COCO_TO_VOC: Dict[str, str] = {
@@ -182,20 +181,6 @@ def voc_label(annotations: Sequence[dict], height: int, width: int,
     return label
 
 
-def save_label(label: np.ndarray, path: str) -> None:
-    """Writes a label as a VOC palette PNG, atomically (temporary file, then
-    rename), so that ``path`` is either absent or complete.
-
-    Args:
-        label (np.ndarray): ``(H, W)`` uint8 label.
-        path (str): the PNG to write.
-    """
-    image = Image.fromarray(label)
-    image.putpalette(voc_palette())  # 'L' -> 'P', values unchanged
-    atomic_write(path, lambda tmp: image.save(tmp, format='PNG'),
-                 fsync=False)
-
-
 def _convert_image(task: Tuple[List[dict], int, int, Dict[int, int], str]
                    ) -> bool:
     """Converts one image (a worker's job); returns whether it is kept."""
@@ -203,7 +188,7 @@ def _convert_image(task: Tuple[List[dict], int, int, Dict[int, int], str]
     label = voc_label(annotations, height, width, cat_to_label)
     if label is None:
         return False
-    save_label(label, path)
+    save_voc_label(label, path)
     return True
 
 

@@ -1,8 +1,12 @@
-"""Class colours: the PASCAL VOC colour map (the palette of VOC's label PNGs)
-and the colouring of class-index masks with a data set's palette."""
+"""Class colours: the PASCAL VOC colour map (the palette of VOC's label PNGs),
+writing a label as such a PNG, and the colouring of class-index masks with a
+data set's palette."""
 from typing import List, Sequence
 
 import numpy as np
+from PIL import Image
+
+from ..utils import atomic_write
 
 #: Colour of ignored pixels: the one PASCAL VOC uses for its void border
 #: (entry 255 of :func:`voc_palette`).
@@ -31,6 +35,21 @@ def voc_palette(n: int = 256) -> List[int]:
             c >>= 3
         palette += [r, g, b]
     return palette
+
+
+def save_voc_label(label: np.ndarray, path: str) -> None:
+    """Writes a label as a VOC palette PNG (the class indices, coloured
+    with :func:`voc_palette`), atomically (temporary file, then rename), so
+    that ``path`` is either absent or complete.
+
+    Args:
+        label (np.ndarray): ``(H, W)`` uint8 label.
+        path (str): the PNG to write.
+    """
+    image = Image.fromarray(label)
+    image.putpalette(voc_palette())  # 'L' -> 'P', values unchanged
+    atomic_write(path, lambda tmp: image.save(tmp, format='PNG'),
+                 fsync=False)
 
 
 def colorize_mask(mask: np.ndarray,

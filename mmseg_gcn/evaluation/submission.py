@@ -22,9 +22,8 @@ from mmengine.config import Config
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
 from mmseg.registry import DATASETS, METRICS
-from PIL import Image
 
-from ..datasets.palette import voc_palette
+from ..datasets.palette import save_voc_label
 
 #: The folder of VOC's segmentation results, below the output folder.
 VOC_RESULTS_DIR = osp.join('results', 'VOC2012', 'Segmentation',
@@ -55,18 +54,15 @@ class VOCSubmissionMetric(BaseMetric):
                              f"'comp5' or 'comp6', got {competition!r}.")
         self.folder = osp.join(output_dir,
                                VOC_RESULTS_DIR.format(competition=competition))
-        self.palette = voc_palette()
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Writes each prediction as ``<image id>.png``."""
         os.makedirs(self.folder, exist_ok=True)
         for sample in data_samples:
             mask = sample['pred_sem_seg']['data'][0].cpu().numpy()
-            image = Image.fromarray(mask.astype(np.uint8), mode='L')
-            image.putpalette(self.palette)  # 'L' -> 'P', values unchanged
             stem = osp.splitext(osp.basename(sample['img_path']))[0]
             path = osp.join(self.folder, f'{stem}.png')
-            image.save(path)
+            save_voc_label(mask.astype(np.uint8), path)  # complete or absent
             self.results.append(path)
 
     def compute_metrics(self, results: list) -> dict:
