@@ -122,6 +122,23 @@ def test_training_form_has_the_maths_of_the_direct_form(channels_last):
         torch.testing.assert_close(gcn(x), ref)
 
 
+def test_trains_in_bf16_on_channels_last_weights_without_onednn():
+    # torch's bf16 convolution without oneDNN (as on a CPU without AVX-512)
+    # cannot return the gradient of a transposed channels-last weight; the
+    # training form's right branch must not hand it one.
+    torch.manual_seed(0)
+    gcn = GCN(6, 4, kernel_size=5).to(memory_format=torch.channels_last)
+    x = torch.randn(2, 6, 9, 13).contiguous(memory_format=torch.channels_last)
+    with torch.backends.mkldnn.flags(enabled=False), \
+            torch.autocast('cpu', dtype=torch.bfloat16):
+        out = gcn(x)
+    out.float().sum().backward()
+    assert out.dtype == torch.bfloat16
+    for name, p in gcn.named_parameters():
+        assert p.grad is not None and p.grad.dtype == torch.float32, name
+        assert torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, name
+
+
 @pytest.mark.parametrize('kernel_size, bias', [(5, True), (15, False)])
 def test_inference_form_has_the_maths_of_the_direct_form(kernel_size, bias):
     # Without gradients on a channels-last map, the first conv of each

@@ -129,6 +129,9 @@ def _swapped_conv(module: ConvModule, x: Tensor) -> Tensor:
         Tensor: ``module(x.transpose(2, 3)).transpose(2, 3)``.
     """
     conv = module.conv
-    return F.conv2d(x, conv.weight.transpose(2, 3), conv.bias,
+    # A contiguous copy: torch's bf16 convolution without oneDNN (a CPU
+    # without AVX-512) cannot return the gradient of a transposed
+    # channels-last weight ("slow_conv2d: grad_weight must be contiguous").
+    return F.conv2d(x, conv.weight.transpose(2, 3).contiguous(), conv.bias,
                     conv.stride[::-1], conv.padding[::-1],
                     conv.dilation[::-1], conv.groups)
