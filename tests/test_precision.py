@@ -52,7 +52,24 @@ def test_amp_on_cpu_is_bf16_training_and_validation(no_bf16_units,
     enable_amp(Config.fromfile(TINY_CONFIG))
     warnings = [m for m in said if 'this CPU has no bf16 units' in m]
     assert len(warnings) == 1  # once per process
-    assert 'bf16 is emulated, which is slower than fp32' in warnings[0]
+    assert 'bf16 is emulated' in warnings[0]
+
+
+@pytest.mark.parametrize('onednn, cost', [
+    (True, 'bf16 is emulated, which is slower than fp32 (2-3x'),
+    (False, 'torch runs its reference convolution, tens of times slower'),
+])
+def test_the_warning_says_what_emulated_bf16_costs(no_bf16_units,
+                                                  monkeypatch, onednn,
+                                                  cost):
+    said = []
+    monkeypatch.setattr(precision, 'print_log',
+                        lambda message, **kwargs: said.append(message))
+    monkeypatch.setattr(precision, '_warned', False)
+    monkeypatch.setattr(precision, 'onednn_has_bf16', lambda: onednn)
+    precision.warn_if_bf16_is_emulated()
+    assert len(said) == 1 and cost in said[0], said
+    assert 'Leave out --amp here' in said[0]
 
 
 def test_another_optimizer_wrapper_is_refused():
