@@ -22,18 +22,24 @@ from mmseg.registry import HOOKS
 @HOOKS.register_module()
 class SignalAtIterHook(Hook):
     """Sends ``signal`` (a name, e.g. ``'SIGTERM'``) to its own process in
-    iteration ``at_iter`` (1-based), on rank ``rank`` (None: every rank).
-    It runs before the checkpoint hook, so the run stops at that very
-    iteration."""
+    iteration ``at_iter`` (1-based), on rank ``rank`` (None: every rank),
+    in the job's attempt ``attempt`` (torchrun's restart count; None: in
+    every attempt). It runs before the checkpoint hook, so the run stops at
+    that very iteration."""
 
     priority = 'NORMAL'
 
     def __init__(self, at_iter: int, signal: str = 'SIGTERM',
-                 rank: Optional[int] = None) -> None:
+                 rank: Optional[int] = None,
+                 attempt: Optional[int] = None) -> None:
         self.at_iter, self.signal, self.rank = at_iter, signal, rank
+        self.attempt = attempt
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None) -> None:
+        this_attempt = int(os.environ.get('TORCHELASTIC_RESTART_COUNT', 0))
+        if self.attempt not in (None, this_attempt):
+            return
         if runner.iter + 1 == self.at_iter and self.rank in (None,
                                                               get_rank()):
             print(f'SignalAtIterHook: {self.signal} to rank {get_rank()} at '

@@ -157,6 +157,36 @@ def test_two_processes_stop_together_and_resume(tmp_path, demo_data):
     assert losses(work_dir) == losses(tmp_path / 'plain')
 
 
+@pytest.mark.slow
+def test_a_run_torchrun_restarts_resumes_by_itself(tmp_path, demo_data):
+    """Rank 1 of a two-process run is killed (SIGKILL, as a lost process)
+    in iteration 3 of 4; torchrun (MAX_RESTARTS=1) restarts both, and they
+    resume from iter_2.pth without --resume and end with the losses of an
+    uninterrupted run."""
+    plain = write_config(tmp_path / 'plain.py', 4, 1)
+    reference = run_tool([DIST_TRAIN, plain, '2', '--work-dir',
+                          str(tmp_path / 'plain')],
+                         cwd=demo_data,
+                         env=dict(HELPERS, PORT=str(free_port())))
+    assert reference.returncode == 0, reference.stderr[-3000:]
+
+    config = write_config(tmp_path / 'killed.py', 4, 1, [
+        dict(type='SignalAtIterHook', at_iter=3, signal='SIGKILL', rank=1,
+             attempt=0)])
+    work_dir = tmp_path / 'work'
+    result = run_tool([DIST_TRAIN, config, '2', '--work-dir', str(work_dir)],
+                      cwd=demo_data,
+                      env=dict(HELPERS, PORT=str(free_port()),
+                               MAX_RESTARTS='1', SHUTDOWN_TIMEOUT='30'))
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-5000:]
+    assert 'SignalAtIterHook: SIGKILL to rank 1 at iteration 3' in log
+    assert 'restart 1 of this job' in log, log[-5000:]
+    assert 'resumed epoch: 0, iter: 2' in log, log[-5000:]
+    assert load_local_checkpoint(work_dir / 'iter_4.pth')['meta']['iter'] == 4
+    assert losses(work_dir) == losses(tmp_path / 'plain')
+
+
 def test_importing_the_package_leaves_the_signals_alone():
     import subprocess
     import sys
