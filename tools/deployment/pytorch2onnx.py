@@ -25,15 +25,12 @@ onnxruntime packages (``pip install -e '.[deploy]'``).
 Needs: ``pip install -e '.[deploy]'`` (onnx, onnxruntime).
 """
 import argparse
-import inspect
 import os.path as osp
 import sys
-import warnings
 from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
@@ -41,6 +38,9 @@ from mmseg.registry import MODELS
 
 from mmseg_gcn.apis import (CheckpointMismatchError, check_weights_fit,
                             checkpoint_weights)
+from mmseg_gcn.deployment import (MAX_OPSET, MIN_OPSET, ExportableSegmentor,
+                                  ExportError, channel_setup, export_onnx,
+                                  require_onnx, to_labels)
 from mmseg_gcn.engine.cfg_options import add_cfg_options_argument
 from mmseg_gcn.engine.checkpoint import load_local_checkpoint
 from mmseg_gcn.engine.errors import run_reporting_errors
@@ -52,14 +52,6 @@ Size = Tuple[int, int]
 #: Sizes checked besides the export size when the graph is dynamic: odd, and
 #: not multiples of any stride, so every crop in the head is exercised.
 DEFAULT_VERIFY_SHAPES = ((97, 131), (75, 61))
-INSTALL_HINT = "pip install -e '.[deploy]' (or run `make setup`)"
-#: Opsets: a pad whose amounts are computed in the graph needs 11; torch
-#: 2.13's TorchScript exporter writes up to 20.
-MIN_OPSET, MAX_OPSET = 11, 20
-
-
-class ExportError(ValueError):
-    """An argument the export cannot work with; the message says the fix."""
 
 
 class Check(NamedTuple):
@@ -167,114 +159,6 @@ def verify_sizes(args: argparse.Namespace) -> List[Size]:
     return sizes
 
 
-def require_onnx() -> None:
-    """Raises unless onnx and onnxruntime can be imported."""
-    missing = []
-    for name in ('onnx', 'onnxruntime'):
-        try:
-            __import__(name)
-        except ImportError:
-            missing.append(name)
-    if missing:
-        raise ExportError(
-            f'{" and ".join(missing)} not installed; the ONNX export needs '
-            f'the deploy extra: {INSTALL_HINT}.')
-
-
-class ExportableSegmentor(nn.Module):
-    """A segmentor as one image-to-logits function, for tracing.
-
-    Takes an RGB batch ``N x 3 x H x W`` in 0-255, applies the data
-    preprocessor's channel order and normalisation, runs
-    ``extract_feat`` and the decode head, and returns the logits at exactly
-    ``H x W`` (or their argmax). The output size is read from the input
-    tensor, so it stays symbolic in a dynamic graph: a head with an
-    ``out_size`` argument (:class:`~mmseg_gcn.models.GCNHead`) produces that
-    size itself; any other head's logits are resized bilinearly, as mmseg's
-    ``predict`` does.
-
-    Args:
-        segmentor (nn.Module): An mmseg ``EncoderDecoder`` in eval mode.
-        mean (Sequence[float], optional): Per-channel mean, in the channel
-            order the model sees; None for no normalisation.
-        std (Sequence[float], optional): Per-channel std (with ``mean``).
-        to_bgr (bool): Whether the model sees BGR (the config converts no
-            channels: mmcv loads images as BGR).
-        output (str): ``'logits'`` or ``'labels'``.
-    """
-
-    def __init__(self,
-                 segmentor: nn.Module,
-                 mean: Optional[Sequence[float]],
-                 std: Optional[Sequence[float]],
-                 to_bgr: bool,
-                 output: str = 'logits') -> None:
-        super().__init__()
-        self.segmentor = segmentor
-        self.to_bgr = to_bgr
-        self.output = output
-        self.normalize = mean is not None
-        if self.normalize:
-            self.register_buffer(
-                'mean', torch.tensor(mean, dtype=torch.float32).view(
-                    1, -1, 1, 1), False)
-            self.register_buffer(
-                'std', torch.tensor(std, dtype=torch.float32).view(
-                    1, -1, 1, 1), False)
-        head = segmentor.decode_head
-        self._head_sizes_itself = 'out_size' in inspect.signature(
-            head.forward).parameters
-
-    def forward(self, image: torch.Tensor) -> torch.Tensor:
-        """RGB ``N x 3 x H x W`` (0-255) -> logits ``N x C x H x W`` or
-        labels ``N x H x W``."""
-        x = image.flip(1) if self.to_bgr else image
-        if self.normalize:
-            x = (x - self.mean) / self.std
-        out_size = (image.shape[2], image.shape[3])
-        feats = self.segmentor.extract_feat(x)
-        head = self.segmentor.decode_head
-        if self._head_sizes_itself:
-            logits = head.forward(feats, out_size=out_size)
-        else:
-            logits = F.interpolate(
-                head.forward(feats),
-                size=out_size,
-                mode='bilinear',
-                align_corners=head.align_corners)
-        if self.output == 'logits':
-            return logits
-        return to_labels(logits, head)
-
-
-def to_labels(logits: torch.Tensor, head: nn.Module) -> torch.Tensor:
-    """Logits -> label map ``N x H x W`` (int64), as mmseg predicts them: the
-    argmax, or for one output channel the sigmoid against the head's
-    ``threshold``."""
-    if logits.shape[1] == 1:
-        return (logits.sigmoid() > head.threshold).long()[:, 0]
-    return logits.argmax(dim=1)
-
-
-def channel_setup(cfg: Config) -> Tuple[Optional[list], Optional[list], bool]:
-    """``(mean, std, to_bgr)`` from the config's ``data_preprocessor``.
-
-    mmcv loads images as BGR; the preprocessor reverses the channels when
-    ``bgr_to_rgb`` (or ``rgb_to_bgr``) is set, so the model sees RGB, and
-    sees BGR otherwise. The graph's input is RGB.
-    """
-    preprocessor = cfg.model.get('data_preprocessor') or {}
-    mean, std = preprocessor.get('mean'), preprocessor.get('std')
-    if (mean is None) != (std is None):
-        raise ExportError(
-            'model.data_preprocessor of the config sets only one of mean and '
-            'std; set both (or neither, for no normalisation).')
-    converts = bool(
-        preprocessor.get('bgr_to_rgb') or preprocessor.get('rgb_to_bgr'))
-    return (None if mean is None else list(mean),
-            None if std is None else list(std), not converts)
-
-
 def load_segmentor(config: str, checkpoint: str,
                    cfg_options: Optional[dict]) -> Tuple[nn.Module, Config]:
     """Builds the config's model and loads the checkpoint into it, after
@@ -327,34 +211,6 @@ def check_sizes(model: nn.Module, sizes: Sequence[Size]) -> None:
                 f'{option} {height} {width}: the model gives a '
                 f'{tuple(out.shape[-2:])} output for a {height}x{width} '
                 f'input; give a size the backbone divides evenly.')
-
-
-def export(model: ExportableSegmentor, out: str, shape: Size, dynamic: bool,
-           opset: int) -> None:
-    """Traces ``model`` at ``shape`` and writes the ONNX graph to ``out``."""
-    dummy = torch.zeros(1, 3, *shape)
-    name = model.output
-    axes = None
-    if dynamic:
-        image_axes = {0: 'batch', 2: 'height', 3: 'width'}
-        out_axes = ({0: 'batch', 2: 'height', 3: 'width'}
-                    if name == 'logits' else {0: 'batch', 1: 'height',
-                                              2: 'width'})
-        axes = {'image': image_axes, name: out_axes}
-    with torch.no_grad(), warnings.catch_warnings():
-        # The TorchScript exporter on purpose: the newer torch.export-based
-        # one needs onnxscript, which the deploy extra does not install.
-        warnings.filterwarnings(
-            'ignore', message='You are using the legacy TorchScript-based')
-        torch.onnx.export(
-            model, (dummy, ),
-            out,
-            input_names=['image'],
-            output_names=[name],
-            dynamic_axes=axes,
-            opset_version=opset,
-            dynamo=False,
-            do_constant_folding=True)
 
 
 def compare(model: ExportableSegmentor, out: str, sizes: Sequence[Size],
@@ -448,7 +304,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sizes = verify_sizes(args)
     check_sizes(model, sizes)
 
-    export(model, args.out, tuple(args.shape), args.dynamic, args.opset)
+    export_onnx(model, args.out, tuple(args.shape), args.dynamic, args.opset)
     print(f'Wrote {args.out} (input "image": RGB N x 3 x H x W, 0-255; '
           f'output "{args.output}" at the input size; '
           f'{"dynamic" if args.dynamic else "static"} shape, '
