@@ -95,19 +95,105 @@ def test_amp_channels_last_and_mfu_on_cpu():
                                           device='cpu',
                                           warmup=1,
                                           repeats=1,
-                                          amp=True,
+                                          precisions=['bf16'],
                                           channels_last=True,
                                           peak_tflops_per_s=0.5)
-    assert result.precision == 'bf16' and result.channels_last
+    assert result.precisions == ['bf16'] and result.channels_last
     model = result.sizes[0].models[0]
+    assert (model.precision, model.engine) == ('bf16', 'torch')
     assert model.forward_mfu == pytest.approx(
         2 * model.flops / (model.forward_ms / 1e3) / 0.5e12)
     assert model.train_mfu == pytest.approx(2 * 3 * 2 * model.flops /
                                             (model.train_ms / 1e3) / 0.5e12)
     table = format_whole_model_markdown(result)
-    assert 'bf16 (autocast), channels_last' in table
+    assert 'bf16 (torch.autocast), channels_last' in table
     assert '| Forward MFU | Train MFU |' in table
     assert 'over a peak of 0.5 TFLOP/s (bf16)' in table
+    # one variant: rows carry no variant and no variants table
+    assert '| GCN-R50-d32 | 26.1 (1.00x) |' in table
+    assert 'variants over' not in table
+
+
+@pytest.mark.slow
+def test_fp32_bf16_and_onnxruntime_in_one_interleaved_run(monkeypatch):
+    order = []
+    real_time_once = mb.time_once
+
+    def recording_time_once(fn, device):
+        order.append(fn)
+        return real_time_once(fn, device)
+
+    monkeypatch.setattr(mb, 'time_once', recording_time_once)
+    result = mb.run_whole_model_benchmark(models=['gcn-r50-d32',
+                                                  'fcn-r50-d8'],
+                                          sizes=[(64, 64)],
+                                          device='cpu',
+                                          warmup=1,
+                                          repeats=2,
+                                          precisions=['fp32', 'bf16'],
+                                          onnxruntime=True)
+    assert result.precisions == ['fp32', 'bf16'] and result.onnxruntime
+    rows = result.sizes[0].models
+    assert [(r.model, r.variant) for r in rows] == [
+        ('gcn-r50-d32', 'fp32'), ('gcn-r50-d32', 'bf16'),
+        ('gcn-r50-d32', 'onnxruntime fp32'), ('fcn-r50-d8', 'fp32'),
+        ('fcn-r50-d8', 'bf16'), ('fcn-r50-d8', 'onnxruntime fp32')
+    ]
+    # forward rounds: each of the 6 variants once per round, in turn; then
+    # training rounds of the 4 torch variants
+    assert len(order) == 2 * 6 + 2 * 4
+    for r in rows:
+        assert len(r.forward_times) == 2 and r.forward_ms > 0
+        assert r.flops == next(x.flops for x in rows if x.model == r.model)
+        if r.engine == 'onnxruntime':
+            assert r.train_ms is None and r.train_times == []
+            assert r.forward_peak is None and r.head_ms is None
+        else:
+            assert r.train_ms > 0 and 0 < r.head_ms < r.forward_ms
+    fp32 = [r for r in rows if r.variant == 'fp32']
+    assert all(r.same_labels is None for r in fp32)
+    # the exported graph computes the same logits: every label the same
+    for r in rows:
+        if r.engine == 'onnxruntime':
+            assert r.same_labels >= 99.0
+        elif r.precision == 'bf16':
+            assert 0.0 <= r.same_labels <= 100.0
+
+    table = format_whole_model_markdown(result)
+    assert 'fp32, bf16 (torch.autocast), onnxruntime fp32' in table
+    assert '| GCN-R50-d32 · fp32 | 26.1 (1.00x) |' in table
+    assert '| GCN-R50-d32 · onnxruntime fp32 | 26.1 (1.00x) |' in table
+    assert "Each model's variants over the same model in fp32 (torch)" \
+        in table
+    gcn = {r.variant: r for r in rows if r.model == 'gcn-r50-d32'}
+    ratio = gcn['bf16'].forward_ms / gcn['fp32'].forward_ms
+    assert f'| 64 x 64 | GCN-R50-d32 | bf16 | {ratio:.2f}x |' in table
+    assert '| 64 x 64 | FCN-R50-d8 | onnxruntime fp32 |' in table
+    assert 'Ratios (in brackets) are to GCN-R50-d32 in fp32' in table
+
+
+@pytest.mark.slow
+def test_a_model_the_onnx_exporter_refuses_keeps_its_torch_rows(capfd):
+    # PSPNet's pyramid pools to 3x3 and 6x6 bins, which do not divide its
+    # 8x8 feature map here; torch's ONNX exporter refuses that pooling
+    result = mb.run_whole_model_benchmark(models=['pspnet-r50-d8'],
+                                          sizes=[(64, 64)],
+                                          device='cpu',
+                                          warmup=1,
+                                          repeats=1,
+                                          flops=False,
+                                          onnxruntime=True)
+    torch_row, ort_row = result.sizes[0].models
+    assert torch_row.forward_ms > 0 and torch_row.train_ms > 0
+    assert ort_row.forward_ms is None and ort_row.forward_times == []
+    assert ort_row.note.startswith('no ONNX graph: Unsupported: ONNX export '
+                                   'of operator adaptive_avg_pool2d')
+    assert '\n' not in ort_row.note
+    # nor does the exporter print the whole graph
+    assert 'Torch IR graph' not in capfd.readouterr().out
+    table = format_whole_model_markdown(result)
+    assert ('[1] PSPNet-R50-d8 · onnxruntime fp32 at 64 x 64: no ONNX '
+            'graph: Unsupported') in table
 
 
 # -------------------------------------------------------------- configs --
@@ -213,6 +299,10 @@ def test_gpu_peak_table():
     (['--peak-tflops', '-1'], 'peak TFLOP/s must be > 0, got -1'),
     (['--device', 'tpu'], "device 'tpu': only cpu and cuda"),
     (['--out-dir', '/proc/no/such'], "--out-dir '/proc/no/such' cannot be"),
+    (['--precisions', 'fp32', 'bf16', '--peak-tflops', '100'
+      ], 'a peak TFLOP/s of 100 holds for one precision'),
+    (['--onnxruntime', '--device', 'cuda:0'],
+     'CUDA is not available here|onnxruntime is timed in its CPU session'),
 ])
 def test_bad_whole_model_options_fail_before_any_compute(
         argv, message, tmp_path, capsys, monkeypatch):
@@ -241,6 +331,8 @@ def test_cuda_without_a_gpu_is_a_clear_error():
       ], '--heads: only used without --whole-model'),
     (['--amp', '--channels-last'
       ], '--amp, --channels-last: only used with --whole-model'),
+    (['--whole-model', '--amp', '--precisions', 'fp32'
+      ], '--amp is --precisions bf16; give one of them'),
 ])
 def test_options_of_the_other_mode_are_refused(argv, message, capsys):
     tool = load_tool()

@@ -6,7 +6,7 @@ from typing import Dict, Optional
 
 from .benchmark import BACKBONE_DEPTHS, HEAD_NAMES, BenchmarkResult
 from .flops_utilisation import TRAIN_FORWARD_EQUIVALENTS
-from .model_benchmark import ModelResult, WholeModelResult
+from .model_benchmark_results import ModelResult, WholeModelResult
 from .model_specs import MODEL_SPECS
 from .progress import format_duration
 
@@ -100,8 +100,42 @@ def _head_share(r: ModelResult) -> str:
     return f'{r.head_ms:.0f} ({100 * r.head_ms / r.forward_ms:.0f} %)'
 
 
+def _variants_table(result: WholeModelResult) -> list:
+    """Markdown lines: each model's other variants (bf16, onnxruntime) over
+    the same model in the first precision with torch, at every size."""
+    first = result.precisions[0]
+    lines = [
+        '', f'**Each model\'s variants over the same model in {first} '
+        f'(torch)**', '',
+        '| Size | Model | Variant | Forward | Train step | Decode head '
+        '(% of forward) | Labels as fp32 (%) |', '|' + '---|' * 7
+    ]
+    for size_result in result.sizes:
+        h, w = size_result.size
+        base = {
+            r.model: r
+            for r in size_result.models
+            if r.engine == 'torch' and r.precision == first
+        }
+        for r in size_result.models:
+            ref = base.get(r.model)
+            if ref is None or r is ref:
+                continue
+            same = 'n/a' if r.same_labels is None else \
+                f'{r.same_labels:.2f}'
+            lines.append('| ' + ' | '.join([
+                f'{h} x {w}', r.title, r.variant,
+                _ratio(r.forward_ms, ref.forward_ms).strip(' ()') or 'n/a',
+                _ratio(r.train_ms, ref.train_ms).strip(' ()') or 'n/a',
+                _head_share(r), same
+            ]) + ' |')
+    return lines
+
+
 def format_whole_model_markdown(result: WholeModelResult) -> str:
-    """The result as markdown: a settings line, then one table per size.
+    """The result as markdown: a settings line, then one table per size
+    and, with more than one precision or onnxruntime, a table of each
+    model's variants over its first precision.
 
     Args:
         result (WholeModelResult): A benchmark run.
@@ -111,9 +145,13 @@ def format_whole_model_markdown(result: WholeModelResult) -> str:
     """
     mib = 2.0**20
     ref_title = MODEL_SPECS[result.reference].title
-    mode = ', '.join(
-        [f'{result.precision} ({"autocast" if result.amp else "no AMP"})'] +
-        (['channels_last'] if result.channels_last else []))
+    several = len(result.precisions) > 1 or result.onnxruntime
+    precisions = ', '.join(
+        p + (' (torch.autocast)' if p == 'bf16' else '')
+        for p in result.precisions)
+    mode = ', '.join([precisions] +
+                     (['onnxruntime fp32'] if result.onnxruntime else []) +
+                     (['channels_last'] if result.channels_last else []))
     lines = [
         f'{result.device} ({result.machine}; torch threads: '
         f'{result.threads}), torch {result.torch_version}, {mode}; forward '
@@ -123,7 +161,7 @@ def format_whole_model_markdown(result: WholeModelResult) -> str:
         f'random weights; {result.date}; whole run '
         f'{format_duration(result.seconds)}.'
     ]
-    with_mfu = result.peak_tflops is not None
+    with_mfu = bool(result.peak_tflops)
     header = [
         'Model', 'Params (M)', 'GFLOPs', 'Forward (ms)',
         'Decode head (% of forward)', 'Train step (ms)',
@@ -142,9 +180,9 @@ def format_whole_model_markdown(result: WholeModelResult) -> str:
             '|' + '---|' * len(header)
         ]
         for r in size_result.models:
-            name = r.title
+            name = f'{r.title} · {r.variant}' if several else r.title
             if r.note:
-                notes.append(f'{r.title} at {h} x {w}: {r.note}.')
+                notes.append(f'{name} at {h} x {w}: {r.note}.')
                 name += f' [{len(notes)}]'
             cells = [
                 name,
@@ -165,20 +203,34 @@ def format_whole_model_markdown(result: WholeModelResult) -> str:
             cells.append('' if published is None else
                          f'{published["miou"]:.2f} ({published["source"]})')
             lines.append('| ' + ' | '.join(cells) + ' |')
+    if several:
+        lines += _variants_table(result)
     lines += [
-        '', f'Ratios (in brackets) are to {ref_title}. FLOPs are mmengine\'s '
-        'multiply-accumulates of one image\'s logits (auxiliary heads do not '
-        'run at test time); times and peaks are for the whole batch; peaks '
-        'are above the memory held before the pass or step (weights, SGD '
-        'momentum). mIoU: "mmseg" from its metafile (VOC 2012 + SBD, 512 x '
-        '512, 40k iterations), "paper" the GCN paper\'s own number, not a '
-        'model of this package.'
+        '', f'Ratios (in brackets) are to {ref_title}'
+        f'{" in " + result.precisions[0] if several else ""}. FLOPs are '
+        'mmengine\'s multiply-accumulates of one image\'s logits (auxiliary '
+        'heads do not run at test time); times and peaks are for the whole '
+        'batch; peaks are above the memory held before the pass or step '
+        '(weights, SGD momentum). mIoU: "mmseg" from its metafile (VOC 2012 '
+        '+ SBD, 512 x 512, 40k iterations), "paper" the GCN paper\'s own '
+        'number, not a model of this package.'
     ]
-    if with_mfu:
+    if several:
         lines.append(
-            f'MFU: 2 FLOPs per multiply-accumulate over a peak of '
-            f'{result.peak_tflops:g} TFLOP/s ({result.precision}); a training '
-            f'step counted as {TRAIN_FORWARD_EQUIVALENTS} forward passes.')
+            'bf16: torch.autocast (weights in fp32). onnxruntime: the model '
+            'exported to ONNX (fp32, static shape) in onnxruntime\'s CPU '
+            'session with as many threads as torch; forward only, no peak '
+            'memory. Labels as fp32: the share of pixel labels (argmax) '
+            'equal to the same model\'s fp32 torch forward on the same '
+            'random input (random weights give near-ties; trained weights '
+            'usually agree more).')
+    if with_mfu:
+        peaks = ', '.join(f'{t:g} TFLOP/s ({p})'
+                          for p, t in result.peak_tflops.items())
+        lines.append(
+            f'MFU: 2 FLOPs per multiply-accumulate over a peak of {peaks}; '
+            f'a training step counted as {TRAIN_FORWARD_EQUIVALENTS} forward '
+            f'passes.')
     lines += [f'[{i}] {n}' for i, n in enumerate(notes, 1)]
     return '\n'.join(lines)
 
@@ -220,7 +272,8 @@ def plot_accuracy_vs_cost(result: WholeModelResult, path: str) -> None:
                              s=160,
                              label="GCN (the paper's mIoU, not ours)"))
     points = [(r, result.published[r.model]) for r in size_result.models
-              if r.model in result.published]
+              if r.model in result.published and r.engine == 'torch'
+              and r.precision == result.precisions[0]]
     # alternate labels above and below, in order of mIoU, so that models
     # of about the same accuracy do not print over each other
     points.sort(key=lambda p: -p[1]['miou'])

@@ -21,33 +21,46 @@ Measured per model and input size, in one run:
 - on a GPU with a known peak (or ``peak_tflops`` given): model-FLOPs
   utilisation, see :mod:`.flops_utilisation`.
 
-**Models are interleaved**: every timed round runs each model once, in turn,
-so that a burst of load on a shared machine hits all of them alike. Times
-are medians over ``repeats`` rounds after ``warmup`` untimed runs. Ratios
-are to GCN-R152-d32 (or the first model when it is not measured).
+Each model runs in every precision asked for (``fp32``; ``bf16``: under
+``torch.autocast``, weights in fp32, as ``--amp`` trains) and, with
+``onnxruntime``, also as its exported ONNX graph in onnxruntime's CPU
+session (forward only; :mod:`.onnxruntime_timing`). Every variant other than
+fp32 torch also reports the share of pixel labels equal to fp32 torch's on
+the same input.
+
+**Models and variants are interleaved**: every timed round runs each model
+in each variant once, in turn, so that a burst of load on a shared machine
+hits all of them alike. Times are medians over ``repeats`` rounds after
+``warmup`` untimed runs. Ratios are to GCN-R152-d32 in the first precision
+(or the first model when it is not measured).
 """
 import statistics
 import sys
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 
+from ..deployment import ExportError
 from ..utils import check_int
 from .benchmark import build_model_quietly, describe_machine, random_samples
 from .flops import logits_flops
-from .measure import peak_bytes, time_once, timing_method
 from .flops_utilisation import (TRAIN_FORWARD_EQUIVALENTS,
                                 model_flops_utilisation, peak_tflops)
+from .measure import peak_bytes, time_once, timing_method
+from .model_benchmark_results import ModelResult, SizeResult, WholeModelResult
 from .model_specs import (DEFAULT_MODELS, MODEL_SPECS, REFERENCE_MODEL,
                           model_config)
-from .progress import format_duration
+from .onnxruntime_timing import OnnxRuntimeForward, check_onnxruntime
+from .progress import BenchmarkSchedule
 from .published_accuracy import published_miou
 
 DEFAULT_SIZES = ((512, 512), (512, 1024))  # VOC crop, Cityscapes crop
 QUICK_SIZES = ((64, 64), (64, 128))
+#: Precisions a model can be measured in: fp32, and bf16 under autocast.
+PRECISIONS = ('fp32', 'bf16')
 MIN_SIZE = 32
 # rough cost of a training step per image over a forward pass per image,
 # used only for the ETA before a model's first training step is timed
@@ -71,118 +84,6 @@ def parse_size(text: str) -> Tuple[int, int]:
         raise ValueError(f'size {text!r} is not HxW with H, W >= {MIN_SIZE} '
                          f'(e.g. 512x1024: height x width).')
     return size
-
-
-@dataclass
-class ModelResult:
-    """What was measured for one model at one input size."""
-    model: str
-    title: str
-    params: int
-    flops: Optional[float]
-    forward_ms: Optional[float] = None
-    train_ms: Optional[float] = None
-    forward_peak: Optional[int] = None
-    train_peak: Optional[int] = None
-    forward_mfu: Optional[float] = None
-    train_mfu: Optional[float] = None
-    forward_times: List[float] = field(default_factory=list)
-    # time inside ``decode_head.predict`` during the timed forwards
-    head_ms: Optional[float] = None
-    head_times: List[float] = field(default_factory=list)
-    train_times: List[float] = field(default_factory=list)
-    note: str = ''
-
-
-@dataclass
-class SizeResult:
-    """All models at one input size."""
-    size: Tuple[int, int]
-    models: List[ModelResult] = field(default_factory=list)
-
-
-@dataclass
-class WholeModelResult:
-    """A whole run: the settings, the machine and the results per size."""
-    models: List[str]
-    reference: str
-    batch: int
-    forward_batch: int
-    warmup: int
-    repeats: int
-    device: str
-    machine: str
-    threads: int
-    amp: bool
-    channels_last: bool
-    precision: str
-    peak_tflops: Optional[float]
-    num_classes: int
-    torch_version: str
-    date: str
-    sizes: List[SizeResult] = field(default_factory=list)
-    published: Dict[str, dict] = field(default_factory=dict)
-    seconds: float = 0.0
-
-
-class _Schedule:
-    """Counts the runs left and estimates the time they need (the ETA)
-    from what each model took so far."""
-
-    def __init__(self, models: Sequence[str], sizes: Sequence[Tuple[int, int]],
-                 runs_per_phase: int, train_factor: float) -> None:
-        self.pixels = {s: s[0] * s[1] for s in sizes}
-        # per (model, phase, size): runs left; +1 forward for the FLOPs
-        self.left = {
-            (m, p, s): runs_per_phase + (p == 'forward')
-            for m in models
-            for p in ('forward', 'train')
-            for s in sizes
-        }
-        self.measured: Dict[Tuple[str, str, Tuple[int, int]], float] = {}
-        self.train_factor = train_factor
-        self.start = time.perf_counter()
-
-    def done(self, model: str, phase: str, size: Tuple[int, int],
-             ms: float) -> None:
-        self.left[(model, phase, size)] -= 1
-        self.measured[(model, phase, size)] = ms
-
-    def _estimate(self, model: str, phase: str,
-                  size: Tuple[int, int]) -> Optional[float]:
-        """Milliseconds of one run: as measured at this size, else scaled
-        by the pixels from another size; a training step not yet measured
-        is guessed from the forward pass."""
-        for measured_phase, factor in ((phase, 1.0), ('forward',
-                                                      self.train_factor)):
-            known = {
-                s: ms
-                for (m, p, s), ms in self.measured.items()
-                if m == model and p == measured_phase
-            }
-            if size in known:
-                return known[size] * factor
-            for s, ms in known.items():
-                return ms * factor * self.pixels[size] / self.pixels[s]
-        return None
-
-    def eta(self) -> Optional[float]:
-        total = 0.0
-        for (model, phase, size), runs in self.left.items():
-            if runs:
-                ms = self._estimate(model, phase, size)
-                if ms is None:
-                    return None
-                total += runs * ms / 1e3
-        return total
-
-    def line(self, what: str) -> str:
-        elapsed = time.perf_counter() - self.start
-        eta = self.eta()
-        eta_text = format_duration(eta) if eta is not None else \
-            'after every model has run once'
-        return (f'{what} | elapsed {format_duration(elapsed)}, '
-                f'ETA {eta_text}')
 
 
 def _prefill_momentum(optimizer: torch.optim.SGD) -> None:
@@ -217,6 +118,28 @@ def _is_out_of_memory(error: BaseException) -> bool:
         'out of memory' in str(error).lower()
 
 
+class _Variant:
+    """One model in one precision and engine: what is timed in a round."""
+
+    def __init__(self, contestant: _Contestant, precision: str, engine: str,
+                 label: str, device: torch.device) -> None:
+        self.contestant = contestant
+        self.precision = precision  # 'fp32' or 'bf16', as asked
+        self.engine = engine
+        self.label = label  # as the rows show it: 'tf32' for CUDA's fp32
+        self.key = f'{contestant.name} {engine} {precision}'
+        # in the progress lines: the model, and its variant when it has more
+        self.shown = contestant.name
+        self.autocast = (lambda: torch.autocast(
+            device.type, dtype=torch.bfloat16)) if precision == 'bf16' \
+            else nullcontext
+        self.graph: Optional[OnnxRuntimeForward] = None
+
+    @property
+    def trains(self) -> bool:
+        return self.engine == 'torch'
+
+
 def run_whole_model_benchmark(
         models: Sequence[str] = DEFAULT_MODELS,
         sizes: Sequence[Tuple[int, int]] = DEFAULT_SIZES,
@@ -225,7 +148,8 @@ def run_whole_model_benchmark(
         device: Optional[str] = None,
         warmup: int = 1,
         repeats: int = 3,
-        amp: bool = False,
+        precisions: Sequence[str] = ('fp32', ),
+        onnxruntime: bool = False,
         channels_last: bool = False,
         num_classes: int = 21,
         flops: bool = True,
@@ -242,17 +166,23 @@ def run_whole_model_benchmark(
         batch (int): Batch of the training step. Defaults to 2.
         forward_batch (int): Batch of the forward pass. Defaults to 1.
         device (str, optional): Defaults to CUDA when available, else CPU.
-        warmup (int): Untimed runs per model, phase and size, the last of
-            which measures the peak memory; >= 1. Defaults to 1.
+        warmup (int): Untimed runs per model, variant, phase and size, the
+            last of which measures the peak memory; >= 1. Defaults to 1.
         repeats (int): Timed rounds (medians are reported). Defaults to 3.
-        amp (bool): Run under ``torch.autocast`` in bfloat16. Defaults to
+        precisions (Sequence[str]): Of :data:`PRECISIONS`: ``'fp32'``, and
+            ``'bf16'`` under ``torch.autocast`` (weights in fp32). Each model
+            runs in each, in one run. Defaults to fp32 only.
+        onnxruntime (bool): Also time each model's forward as its exported
+            ONNX graph (fp32) in onnxruntime's CPU session, with as many
+            threads as torch. CPU only; needs the deploy extra. Defaults to
             False.
         channels_last (bool): Models and inputs in ``channels_last``.
             Defaults to False.
         num_classes (int): Classes of every head. Defaults to 21.
         flops (bool): Count FLOPs. Defaults to True.
         peak_tflops_per_s (float, optional): The device's peak TFLOP/s for
-            the MFU; defaults to the known GPUs' table (none on CPU).
+            the MFU (one precision only); defaults to the known GPUs' table
+            (none on CPU).
         progress (callable, optional): Called with a progress line (with
             an ETA) after every measured run.
         prepare (callable, optional): Called once every option is checked,
@@ -277,9 +207,18 @@ def run_whole_model_benchmark(
         raise ValueError(f'sizes must be (H, W) pairs with H, W >= '
                          f'{MIN_SIZE}, got {sizes!r}.')
     sizes = list(dict.fromkeys(sizes))
+    precisions = list(dict.fromkeys(precisions))
+    if not precisions or any(p not in PRECISIONS for p in precisions):
+        raise ValueError(f'precisions {precisions!r}: choose one or more of '
+                         f'{PRECISIONS}.')
     if peak_tflops_per_s is not None and not peak_tflops_per_s > 0:
         raise ValueError(f'peak TFLOP/s must be > 0, got '
                          f'{peak_tflops_per_s!r}.')
+    if peak_tflops_per_s is not None and len(precisions) > 1:
+        raise ValueError(f'a peak TFLOP/s of {peak_tflops_per_s:g} holds '
+                         f'for one precision; measure {precisions} without '
+                         f'it (known GPUs are looked up per precision), or '
+                         f'one precision with it.')
     if device is None:
         device = 'cuda' if torch.cuda.is_available() else 'cpu'
     try:
@@ -292,16 +231,20 @@ def run_whole_model_benchmark(
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f'device {device!r} asked for, but CUDA is not '
                          f'available here; use --device cpu.')
+    if onnxruntime:
+        check_onnxruntime(dev)
 
     machine = describe_machine(dev)
-    if amp:
-        precision = 'bf16'
-    elif dev.type == 'cuda' and torch.backends.cudnn.allow_tf32:
-        precision = 'tf32'  # cuDNN convolutions in fp32 use TF32 cores
-    else:
-        precision = 'fp32'
-    if peak_tflops_per_s is None and dev.type == 'cuda':
-        peak_tflops_per_s = peak_tflops(machine, precision)
+    # cuDNN convolutions in fp32 use TF32 cores where allowed
+    fp32_label = 'tf32' if dev.type == 'cuda' and \
+        torch.backends.cudnn.allow_tf32 else 'fp32'
+    labels = {p: fp32_label if p == 'fp32' else p for p in precisions}
+    peaks: Dict[str, float] = {}
+    for p in precisions:
+        peak = peak_tflops_per_s if peak_tflops_per_s is not None else (
+            peak_tflops(machine, labels[p]) if dev.type == 'cuda' else None)
+        if peak is not None:
+            peaks[labels[p]] = peak
     if dev.type == 'cuda':
         torch.backends.cudnn.benchmark = True  # fixed shapes, as in training
     reference = REFERENCE_MODEL if REFERENCE_MODEL in models else models[0]
@@ -314,10 +257,10 @@ def run_whole_model_benchmark(
                               device=str(dev),
                               machine=machine,
                               threads=torch.get_num_threads(),
-                              amp=amp,
+                              precisions=[labels[p] for p in precisions],
+                              onnxruntime=onnxruntime,
                               channels_last=channels_last,
-                              precision=precision,
-                              peak_tflops=peak_tflops_per_s,
+                              peak_tflops=peaks,
                               num_classes=num_classes,
                               torch_version=torch.__version__,
                               date=time.strftime('%Y-%m-%d'))
@@ -329,20 +272,30 @@ def run_whole_model_benchmark(
     if prepare is not None:
         prepare()
     say = progress or (lambda line: None)
-    contestants = []
+    variants = []
     for name in models:
         say(f'building {name} ...')
-        contestants.append(_Contestant(name, num_classes, dev, channels_last))
-    memory_format = torch.channels_last if channels_last else \
-        torch.contiguous_format
-    autocast = (lambda: torch.autocast(dev.type, dtype=torch.bfloat16)
-                ) if amp else nullcontext
-    schedule = _Schedule(models, sizes, warmup + repeats,
-                         TRAIN_OVER_FORWARD * batch / forward_batch)
+        contestant = _Contestant(name, num_classes, dev, channels_last)
+        engines = [(p, 'torch') for p in precisions]
+        if onnxruntime:
+            engines.append(('fp32', 'onnxruntime'))
+        for p, engine in engines:
+            variants.append(_Variant(contestant, p, engine, labels[p], dev))
+            if len(engines) > 1:
+                variants[-1].shown += f' {engine} {labels[p]}'
+    schedule = BenchmarkSchedule([v.key for v in variants], sizes,
+                                 warmup + repeats,
+                                 TRAIN_OVER_FORWARD * batch / forward_batch)
+    for v in variants:
+        for size in sizes:
+            if not v.trains:
+                schedule.left[(v.key, 'train', size)] = 0
+            if v.engine != 'torch' or v.precision != precisions[0]:
+                schedule.left[(v.key, 'forward', size)] -= 1  # no FLOPs
     for size in sizes:
         result.sizes.append(
-            _measure_size(contestants, size, batch, forward_batch, dev, warmup,
-                          repeats, num_classes, flops, memory_format, autocast,
+            _measure_size(variants, size, batch, forward_batch, dev, warmup,
+                          repeats, num_classes, flops, channels_last,
                           schedule, say))
     for size_result in result.sizes:
         _fill_mfu(size_result, result)
@@ -350,49 +303,69 @@ def run_whole_model_benchmark(
     return result
 
 
-def _measure_size(contestants: List[_Contestant], size: Tuple[int, int],
+def _measure_size(variants: List[_Variant], size: Tuple[int, int],
                   batch: int, forward_batch: int, dev: torch.device,
                   warmup: int, repeats: int, num_classes: int, flops: bool,
-                  memory_format: torch.memory_format, autocast: Callable,
-                  schedule: _Schedule, say: Callable[[str],
-                                                     None]) -> SizeResult:
-    """The forward phase, then the training phase, of every model at one
-    size: warm-up (last run: peak memory), then interleaved timed rounds."""
+                  channels_last: bool, schedule: BenchmarkSchedule,
+                  say: Callable[[str], None]) -> SizeResult:
+    """The forward phase, then the training phase, of every model in every
+    variant at one size: warm-up (last run: peak memory), then interleaved
+    timed rounds; the labels of each variant are compared with fp32
+    torch's after the forward phase."""
     h, w = size
     tag = f'{h}x{w}'
     meta = dict(ori_shape=size, img_shape=size, pad_shape=size)
+    memory_format = torch.channels_last if channels_last else \
+        torch.contiguous_format
     fwd_inputs = torch.randn(forward_batch, 3, h, w,
                              device=dev).to(memory_format=memory_format)
     train_inputs = torch.randn(batch, 3, h, w,
                                device=dev).to(memory_format=memory_format)
     samples = random_samples(batch, size, num_classes, dev)
     results = {}
-    for c in contestants:
+    counted = {}
+    for v in variants:
+        c = v.contestant
         c.model.eval()
-        count = None
-        if flops:
-            begin = time.perf_counter()
-            count = logits_flops(c.model, size, dev)
-            schedule.done(c.name, 'forward', size,
-                          1e3 * (time.perf_counter() - begin))
-        else:
-            schedule.left[(c.name, 'forward', size)] -= 1
-        results[c.name] = ModelResult(c.name, c.title, c.params, count)
+        if c.name not in counted:
+            count = None
+            if flops:
+                begin = time.perf_counter()
+                count = logits_flops(c.model, size, dev)
+                schedule.done(v.key, 'forward', size,
+                              1e3 * (time.perf_counter() - begin))
+            else:
+                schedule.left[(v.key, 'forward', size)] -= 1
+            counted[c.name] = count
+        results[v.key] = ModelResult(c.name, c.title, c.params,
+                                     counted[c.name], v.label, v.engine)
+        if v.engine == 'onnxruntime':
+            say(f'{tag} exporting {c.name} to ONNX for onnxruntime ...')
+            v.graph = None  # another size's graph takes only that size
+            try:
+                v.graph = OnnxRuntimeForward(c.model, fwd_inputs)
+            except ExportError as error:
+                results[v.key].note = str(error)
+                schedule.left[(v.key, 'forward', size)] = 0
 
-    def forward_of(c: _Contestant) -> Callable[[], None]:
+    def forward_of(v: _Variant) -> Callable[[], torch.Tensor]:
+        if v.graph is not None:
+            return v.graph
 
-        def forward() -> None:
-            with torch.no_grad(), autocast():
-                c.model.encode_decode(fwd_inputs, [meta] * forward_batch)
+        def forward() -> torch.Tensor:
+            with torch.no_grad(), v.autocast():
+                return v.contestant.model.encode_decode(
+                    fwd_inputs, [meta] * forward_batch)
 
         return forward
 
-    def train_step_of(c: _Contestant) -> Callable[[], None]:
+    def train_step_of(v: _Variant) -> Callable[[], None]:
+        c = v.contestant
 
         def train_step() -> None:
-            with autocast():
+            with v.autocast():
                 losses = c.model.loss(train_inputs, samples)
-            sum(v for k, v in losses.items() if 'loss' in k).backward()
+            sum(loss for k, loss in losses.items() if 'loss' in k).backward()
             c.optimizer.step()
             c.optimizer.zero_grad(set_to_none=True)
 
@@ -400,24 +373,27 @@ def _measure_size(contestants: List[_Contestant], size: Tuple[int, int],
 
     for phase, make, train in (('forward', forward_of, False),
                                ('train', train_step_of, True)):
-        alive = list(contestants)
-        for c in list(alive):
-            r = results[c.name]
-            c.model.train(train)
-            fn = make(c)
+        alive = [
+            v for v in variants
+            if (v.trains or not train) and (v.trains or v.graph is not None)
+        ]
+        for v in list(alive):
+            r = results[v.key]
+            v.contestant.model.train(train)
+            fn = make(v)
             try:
                 for i in range(warmup):
                     begin = time.perf_counter()
-                    if i == warmup - 1:
+                    if i == warmup - 1 and v.engine == 'torch':
                         peak = peak_bytes(fn, dev)
                         setattr(r, f'{phase}_peak', peak)
                     else:
                         fn()
-                    schedule.done(c.name, phase, size,
+                    schedule.done(v.key, phase, size,
                                   1e3 * (time.perf_counter() - begin))
                     say(
                         schedule.line(f'{tag} {phase} warm-up {i + 1}/'
-                                      f'{warmup} {c.name}'))
+                                      f'{warmup} {v.shown}'))
             except (ValueError, RuntimeError) as e:
                 if 'Expected more than 1 value per channel' in str(e):
                     r.note = (f'no training step with batch {batch}: a '
@@ -426,45 +402,70 @@ def _measure_size(contestants: List[_Contestant], size: Tuple[int, int],
                     r.note = f'{phase}: out of memory'
                 else:
                     raise
-                alive.remove(c)
-                schedule.left[(c.name, phase, size)] = 0
-                c.optimizer.zero_grad(set_to_none=True)
+                alive.remove(v)
+                schedule.left[(v.key, phase, size)] = 0
+                v.contestant.optimizer.zero_grad(set_to_none=True)
                 if dev.type == 'cuda':
                     torch.cuda.empty_cache()
         for round_ in range(repeats):
-            for c in alive:
-                c.model.train(train)
-                with timing_method(c.model.decode_head, 'predict', dev,
-                                   results[c.name].head_times):
-                    ms = time_once(make(c), dev)
-                getattr(results[c.name], f'{phase}_times').append(ms)
-                schedule.done(c.name, phase, size, ms)
+            for v in alive:
+                r = results[v.key]
+                v.contestant.model.train(train)
+                if v.engine == 'torch':
+                    timed = timing_method(v.contestant.model.decode_head,
+                                          'predict', dev, r.head_times)
+                else:
+                    timed = nullcontext()
+                with timed:
+                    ms = time_once(make(v), dev)
+                getattr(r, f'{phase}_times').append(ms)
+                schedule.done(v.key, phase, size, ms)
                 say(
                     schedule.line(f'{tag} {phase} round {round_ + 1}/'
-                                  f'{repeats} {c.name}: {ms:.0f} ms'))
-        for c in alive:
-            r = results[c.name]
+                                  f'{repeats} {v.shown}: {ms:.0f} ms'))
+        for v in alive:
+            r = results[v.key]
             setattr(r, f'{phase}_ms',
                     statistics.median(getattr(r, f'{phase}_times')))
             if r.head_times:
                 r.head_ms = statistics.median(r.head_times)
-    return SizeResult(size, [results[c.name] for c in contestants])
+        if not train:  # before training steps change the weights
+            _compare_labels(variants, results, forward_of)
+    return SizeResult(size, [results[v.key] for v in variants])
+
+
+def _compare_labels(variants: List[_Variant], results: Dict[str,
+                                                              ModelResult],
+                    forward_of: Callable[[_Variant], Callable]) -> None:
+    """Sets ``same_labels`` of every variant of a model that also ran in
+    fp32 torch: the % of pixel labels (argmax of the logits) equal to fp32
+    torch's on the same input."""
+    reference = {
+        v.contestant.name: v
+        for v in variants if v.engine == 'torch' and v.precision == 'fp32'
+    }
+    for v in variants:
+        ref = reference.get(v.contestant.name)
+        if ref is None or v is ref or results[v.key].forward_ms is None:
+            continue
+        v.contestant.model.eval()
+        expected = forward_of(ref)().argmax(1)
+        got = forward_of(v)().float().argmax(1).to(expected.device)
+        results[v.key].same_labels = 100.0 * float(
+            (got == expected).float().mean())
 
 
 def _fill_mfu(size_result: SizeResult, result: WholeModelResult) -> None:
-    if result.peak_tflops is None:
-        return
     for r in size_result.models:
-        if not r.flops:
+        peak = result.peak_tflops.get(r.precision)
+        if not r.flops or peak is None:
             continue
         if r.forward_ms:
             r.forward_mfu = model_flops_utilisation(
-                r.flops * result.forward_batch, r.forward_ms / 1e3,
-                result.peak_tflops)
+                r.flops * result.forward_batch, r.forward_ms / 1e3, peak)
         if r.train_ms:
             r.train_mfu = model_flops_utilisation(r.flops * result.batch,
-                                                  r.train_ms / 1e3,
-                                                  result.peak_tflops,
+                                                  r.train_ms / 1e3, peak,
                                                   TRAIN_FORWARD_EQUIVALENTS)
 
 

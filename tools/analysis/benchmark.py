@@ -14,6 +14,9 @@ backbone and auxiliary heads, at 512x512 and 512x1024; writes the table,
 the raw numbers (JSON) and an accuracy-vs-cost plot (PNG) to ``--out-dir``.
 
     python tools/analysis/benchmark.py --whole-model --device cpu
+    python tools/analysis/benchmark.py --whole-model --device cpu \
+        --models gcn-r152-d32 pspnet-r101-d8 --precisions fp32 bf16 \
+        --onnxruntime --sizes 512x512
     python tools/analysis/benchmark.py --whole-model --device cuda --amp \
         --channels-last --repeats 10 --warmup 3
 
@@ -39,7 +42,7 @@ from mmseg_gcn.analysis.benchmark_report import (  # noqa: E402
     as_dict, format_markdown, format_whole_model_markdown,
     plot_accuracy_vs_cost, whole_model_as_dict)
 from mmseg_gcn.analysis.model_benchmark import (  # noqa: E402
-    DEFAULT_SIZES, QUICK_SIZES, parse_size, print_progress,
+    DEFAULT_SIZES, PRECISIONS, QUICK_SIZES, parse_size, print_progress,
     run_whole_model_benchmark)
 from mmseg_gcn.analysis.model_specs import (  # noqa: E402
     DEFAULT_MODELS, MODEL_SPECS)
@@ -95,9 +98,21 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         default=None,
         help='batch of the forward pass (default: 1)')
     whole.add_argument(
+        '--precisions',
+        nargs='+',
+        default=None,
+        choices=PRECISIONS,
+        help='measure each model in each of these, interleaved in one run: '
+        'fp32, and bf16 under torch.autocast (default: fp32)')
+    whole.add_argument(
         '--amp',
         action='store_true',
-        help='run under torch.autocast in bfloat16')
+        help='bf16 only (the same as --precisions bf16)')
+    whole.add_argument(
+        '--onnxruntime',
+        action='store_true',
+        help='also time each model\'s forward as its exported ONNX graph in '
+        'onnxruntime (CPU; needs the deploy extra)')
     whole.add_argument(
         '--channels-last',
         action='store_true',
@@ -157,9 +172,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument(
         '--json', metavar='FILE', help='also write the raw numbers as JSON')
     args = parser.parse_args(argv)
-    mode_only = (('whole-model', ('models', 'sizes', 'forward_batch', 'amp',
-                                  'channels_last', 'peak_tflops', 'quick',
-                                  'out_dir', 'no_plot')),
+    mode_only = (('whole-model',
+                  ('models', 'sizes', 'forward_batch', 'precisions', 'amp',
+                   'onnxruntime', 'channels_last', 'peak_tflops', 'quick',
+                   'out_dir', 'no_plot')),
                  ('heads', ('backbone', 'size', 'heads')))
     for mode, names in mode_only:
         if (mode == 'whole-model') == args.whole_model:
@@ -169,6 +185,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
             flags = ', '.join('--' + n.replace('_', '-') for n in given)
             wanted = 'with' if mode == 'whole-model' else 'without'
             parser.error(f'{flags}: only used {wanted} --whole-model.')
+    if args.amp and args.precisions:
+        parser.error('--amp is --precisions bf16; give one of them.')
     return args
 
 
@@ -222,7 +240,8 @@ def run_whole_model(args: argparse.Namespace) -> None:
         device=args.device,
         warmup=warmup,
         repeats=repeats,
-        amp=args.amp,
+        precisions=['bf16'] if args.amp else (args.precisions or ['fp32']),
+        onnxruntime=args.onnxruntime,
         channels_last=args.channels_last,
         num_classes=args.num_classes,
         flops=not args.no_flops,
