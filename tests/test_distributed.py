@@ -150,3 +150,37 @@ def test_dist_timeout_default_and_overrides(monkeypatch):
         'a multi-process operation timed out after 600 s ([gloo/')
     assert describe_collective_timeout(RuntimeError('CUDA out of memory')) \
         is None
+
+
+def test_each_torchrun_attempt_reads_only_its_own_keys(monkeypatch):
+    # torchrun's static rendezvous keeps one store over restarts: what the
+    # processes of attempt 0 left there (their addresses) must not reach
+    # the processes of attempt 1
+    import datetime
+
+    import torch.distributed as torch_dist
+
+    from mmseg_gcn.engine import distributed
+
+    port = free_port()
+    timeout = datetime.timedelta(seconds=10)
+    agent = torch_dist.TCPStore('127.0.0.1', port, 1, is_master=True,
+                                timeout=timeout)
+    monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
+    monkeypatch.setenv('MASTER_PORT', str(port))
+    monkeypatch.setenv('WORLD_SIZE', '2')
+    monkeypatch.setenv('TORCHELASTIC_USE_AGENT_STORE', 'False')
+    assert distributed._this_attempts_store(timeout) is None
+
+    monkeypatch.setenv('TORCHELASTIC_USE_AGENT_STORE', 'True')
+    monkeypatch.setenv('TORCHELASTIC_RESTART_COUNT', '0')
+    first = distributed._this_attempts_store(timeout)
+    first.set('rank_1', 'old address')
+    monkeypatch.setenv('TORCHELASTIC_RESTART_COUNT', '1')
+    second = distributed._this_attempts_store(timeout)
+    assert not second.check(['rank_1'])
+    second.set('rank_1', 'new address')
+    assert second.get('rank_1') == b'new address'
+    assert first.get('rank_1') == b'old address'
+    assert agent.check(['mmseg_gcn/attempt_0/rank_1',
+                        'mmseg_gcn/attempt_1/rank_1'])

@@ -16,6 +16,14 @@ machine. DDP itself works there with the ``gloo`` backend and a CPU module.
 :func:`setup_cpu_distributed` prepares exactly that before the Runner is
 built: the Runner skips its own initialisation when the process group already
 exists. On GPU machines nothing changes (nccl, one GPU a process).
+
+**Restarts.** torchrun's static rendezvous (``--master-addr`` and
+``--master-port``, as ``tools/torchrun.sh`` and mmseg's ``dist_train.sh``
+start it) keeps one key-value store for every ``--max-restarts`` attempt,
+and torch 2.13's default (``env://``) initialisation does not keep the
+attempts apart: restarted processes read the addresses that the processes
+before them left in the store and fail or hang connecting.
+:func:`setup_cpu_distributed` gives each attempt's keys their own prefix.
 """
 import datetime
 import logging
@@ -27,9 +35,11 @@ from typing import Any, Optional
 import torch
 import torch.distributed as torch_dist
 from mmengine.config import Config
+from torch.distributed.constants import default_pg_timeout
 from mmengine.logging import print_log
 
 from ..utils import replace_sync_bn
+from .preemption import restart_count
 
 #: Seconds a process waits for the others in a collective operation.
 DEFAULT_DIST_TIMEOUT = 600
@@ -132,6 +142,20 @@ def use_cpu_batch_norm(cfg: Config) -> None:
             logger='current', level=logging.WARNING)
 
 
+def _this_attempts_store(
+        timeout: datetime.timedelta) -> Optional[torch_dist.Store]:
+    """torchrun's store seen through a prefix of this attempt of the job
+    (see the module docstring); None when the launcher hosts no store for
+    its processes (``TORCHELASTIC_USE_AGENT_STORE``)."""
+    if os.environ.get('TORCHELASTIC_USE_AGENT_STORE') != 'True':
+        return None
+    store = torch_dist.TCPStore(
+        os.environ['MASTER_ADDR'], int(os.environ['MASTER_PORT']),
+        int(os.environ['WORLD_SIZE']), is_master=False, timeout=timeout)
+    return torch_dist.PrefixStore(f'mmseg_gcn/attempt_{restart_count()}',
+                                  store)
+
+
 def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
     """Initialises a gloo process group for a CPU-only multi-process run.
 
@@ -157,11 +181,17 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> None:
             'environment: start the script with torchrun, e.g. '
             '`bash tools/dist_train.sh CONFIG 2`.')
     if not torch_dist.is_initialized():
-        timeout = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
-        kwargs = {}
-        if timeout is not None:
-            kwargs['timeout'] = datetime.timedelta(seconds=timeout)
-        torch_dist.init_process_group(backend='gloo', **kwargs)
+        seconds = cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout')
+        timeout = (default_pg_timeout if seconds is None else
+                   datetime.timedelta(seconds=seconds))
+        store = _this_attempts_store(timeout)
+        if store is None:
+            torch_dist.init_process_group(backend='gloo', timeout=timeout)
+        else:
+            torch_dist.init_process_group(
+                backend='gloo', store=store, timeout=timeout,
+                rank=int(os.environ['RANK']),
+                world_size=int(os.environ['WORLD_SIZE']))
     cfg.model_wrapper_cfg = dict(
         type='MMDistributedDataParallel', device_ids=None,
         find_unused_parameters=cfg.get('find_unused_parameters', False))
