@@ -54,6 +54,20 @@ def uninterrupted(tmp_path_factory, demo_data):
     return losses(folder / 'work')
 
 
+@pytest.fixture(scope='module')
+def two_process_losses(tmp_path_factory, demo_data):
+    """Losses of a 4-iteration two-process run of the tiny config, through
+    tools/dist_train.sh."""
+    folder = tmp_path_factory.mktemp('two_processes')
+    config = write_config(folder / 'plain.py', 4, 4)
+    result = run_tool([DIST_TRAIN, config, '2', '--work-dir',
+                       str(folder / 'work')],
+                      cwd=demo_data,
+                      env=dict(HELPERS, PORT=str(free_port())))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return losses(folder / 'work')
+
+
 def test_stop_signals_are_recorded_only_while_handled():
     previous = signal.getsignal(signal.SIGUSR1)
     with stop_signals_handled():
@@ -119,17 +133,11 @@ def test_sigterm_saves_at_that_iteration_and_resume_continues(
 
 
 @pytest.mark.slow
-def test_two_processes_stop_together_and_resume(tmp_path, demo_data):
+def test_two_processes_stop_together_and_resume(tmp_path, demo_data,
+                                                two_process_losses):
     """SIGUSR1 reaches rank 1 only, in iteration 2 of 4: both ranks stop
     there, rank 0 writes iter_2.pth; --resume through dist_train.sh trains
     3 and 4 with the losses of an uninterrupted two-process run."""
-    plain = write_config(tmp_path / 'plain.py', 4, 4)
-    reference = run_tool([DIST_TRAIN, plain, '2', '--work-dir',
-                          str(tmp_path / 'plain')],
-                         cwd=demo_data,
-                         env=dict(HELPERS, PORT=str(free_port())))
-    assert reference.returncode == 0, reference.stderr[-3000:]
-
     config = write_config(tmp_path / 'usr1.py', 4, 4, [
         dict(type='SignalAtIterHook', at_iter=2, signal='SIGUSR1', rank=1)])
     work_dir = tmp_path / 'work'
@@ -154,22 +162,16 @@ def test_two_processes_stop_together_and_resume(tmp_path, demo_data):
     log = resumed.stdout + resumed.stderr
     assert resumed.returncode == 0, log[-5000:]
     assert 'resumed epoch: 0, iter: 2' in log
-    assert losses(work_dir) == losses(tmp_path / 'plain')
+    assert losses(work_dir) == two_process_losses
 
 
 @pytest.mark.slow
-def test_a_run_torchrun_restarts_resumes_by_itself(tmp_path, demo_data):
+def test_a_run_torchrun_restarts_resumes_by_itself(tmp_path, demo_data,
+                                                   two_process_losses):
     """Rank 1 of a two-process run is killed (SIGKILL, as a lost process)
     in iteration 3 of 4; torchrun (MAX_RESTARTS=1) restarts both, and they
     resume from iter_2.pth without --resume and end with the losses of an
     uninterrupted run."""
-    plain = write_config(tmp_path / 'plain.py', 4, 1)
-    reference = run_tool([DIST_TRAIN, plain, '2', '--work-dir',
-                          str(tmp_path / 'plain')],
-                         cwd=demo_data,
-                         env=dict(HELPERS, PORT=str(free_port())))
-    assert reference.returncode == 0, reference.stderr[-3000:]
-
     config = write_config(tmp_path / 'killed.py', 4, 1, [
         dict(type='SignalAtIterHook', at_iter=3, signal='SIGKILL', rank=1,
              attempt=0)])
@@ -184,7 +186,7 @@ def test_a_run_torchrun_restarts_resumes_by_itself(tmp_path, demo_data):
     assert 'restart 1 of this job' in log, log[-5000:]
     assert 'resumed epoch: 0, iter: 2' in log, log[-5000:]
     assert load_local_checkpoint(work_dir / 'iter_4.pth')['meta']['iter'] == 4
-    assert losses(work_dir) == losses(tmp_path / 'plain')
+    assert losses(work_dir) == two_process_losses
 
 
 def test_importing_the_package_leaves_the_signals_alone():
