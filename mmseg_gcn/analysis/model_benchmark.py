@@ -375,7 +375,7 @@ def _measure_size(variants: List[_Variant], size: Tuple[int, int],
                                ('train', train_step_of, True)):
         alive = [
             v for v in variants
-            if (v.trains or not train) and (v.trains or v.graph is not None)
+            if v.trains or (not train and v.graph is not None)
         ]
         for v in list(alive):
             r = results[v.key]
@@ -444,15 +444,18 @@ def _compare_labels(variants: List[_Variant], results: Dict[str,
         v.contestant.name: v
         for v in variants if v.engine == 'torch' and v.precision == 'fp32'
     }
+    expected = {}  # per model: fp32 torch's labels, computed once
     for v in variants:
         ref = reference.get(v.contestant.name)
         if ref is None or v is ref or results[v.key].forward_ms is None:
             continue
         v.contestant.model.eval()
-        expected = forward_of(ref)().argmax(1)
-        got = forward_of(v)().float().argmax(1).to(expected.device)
+        if ref.key not in expected:
+            expected[ref.key] = forward_of(ref)().argmax(1)
+        labels = expected[ref.key]
+        got = forward_of(v)().float().argmax(1).to(labels.device)
         results[v.key].same_labels = 100.0 * float(
-            (got == expected).float().mean())
+            (got == labels).float().mean())
 
 
 def _fill_mfu(size_result: SizeResult, result: WholeModelResult) -> None:
